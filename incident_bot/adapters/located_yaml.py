@@ -1,0 +1,214 @@
+"""A safe YAML reader that remembers where every value came from.
+
+Playbooks and directory files are written by people, sometimes in a hurry and sometimes by
+copying from somewhere untrusted, so this reader treats input as hostile:
+
+- files over 1 MiB are refused before parsing;
+- nesting deeper than 50 levels is refused (PyYAML composes recursively);
+- anchors and aliases are refused (they make billion-laughs expansion possible and are never
+  needed in a playbook);
+- bytes that are not UTF-8, duplicate keys, non-scalar keys, unknown tags and syntax errors all
+  become located problems (``file:line: <root>: ...``), never a traceback.
+
+The result is plain Python values (dict, list, str, int, float, bool, None) plus a map from
+each value's path (a tuple of mapping keys and list indexes) to its 1-based line. Keys are
+always strings. Scalars follow YAML 1.2 habits where YAML 1.1 surprises authors: only
+``true``/``false`` are booleans (so a language code ``no`` stays a string), only plain decimal
+digits are integers (``0123`` is not octal, ``1:30`` is not base 60) and ISO timestamps stay
+text for the caller to parse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from incident_bot.errors import InputError, Problem
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 50
+
+PathKey = str | int
+YamlPath = tuple[PathKey, ...]
+
+_BOOL_WORDS = frozenset({"true", "false"})
+_PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+_TEXT_TAGS = frozenset({"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"})
+
+
+@dataclass(frozen=True)
+class LocatedYaml:
+    """Plain values read from one YAML file, and the line each value starts on."""
+
+    name: str  # the file name used in problems
+    data: Any
+    lines: Mapping[YamlPath, int] = field(default_factory=dict)
+
+    def line(self, path: Sequence[PathKey]) -> int | None:
+        """The line of ``path``; for a path that is not in the file, its nearest ancestor's."""
+        probe = tuple(path)
+        while probe:
+            if probe in self.lines:
+                return self.lines[probe]
+            probe = probe[:-1]
+        return self.lines.get((), None)
+
+
+class _Refused(Exception):
+    """Raised inside the composer; turned into a located problem by ``parse_yaml``."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """A SafeLoader whose composer refuses anchors, aliases and deep nesting."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1
+        if isinstance(event, AliasEvent):
+            raise _Refused(line, f"alias '*{event.anchor}' is not allowed: write the value out")
+        if isinstance(event, ScalarEvent | CollectionStartEvent) and event.anchor is not None:
+            raise _Refused(line, f"anchor '&{event.anchor}' is not allowed: write values out")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(line, f"nested more than {MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def read_yaml(path: Path, name: str | None = None) -> LocatedYaml:
+    """Read and parse one YAML file; raise InputError with one located problem if it can't."""
+    shown = name or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise _whole_file(shown, f"file is {size} bytes; the limit is {MAX_BYTES} (1 MiB)")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise _whole_file(shown, f"cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:  # grew since stat
+        raise _whole_file(shown, f"file is over the limit of {MAX_BYTES} bytes (1 MiB)")
+    return parse_yaml(raw, shown)
+
+
+def parse_yaml(source: bytes | str, name: str) -> LocatedYaml:
+    """Parse YAML text (bytes must be UTF-8) into plain values with their lines."""
+    text = _decode(source, name) if isinstance(source, bytes) else source
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise _whole_file(name, f"text is over the limit of {MAX_BYTES} bytes (1 MiB)")
+    lines: dict[YamlPath, int] = {}
+    try:
+        data = _compose_and_build(text, lines)
+    except _Refused as exc:
+        raise _located(name, exc.line, exc.message) from None
+    except yaml.MarkedYAMLError as exc:
+        raise _located(name, *_describe_marked(exc)) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise _located(name, line, f"character U+{exc.character:04X} is not allowed") from None
+    except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML error we know is above
+        raise _located(name, 1, f"YAML error: {exc}") from None
+    return LocatedYaml(name, data, lines)
+
+
+def _compose_and_build(text: str, lines: dict[YamlPath, int]) -> Any:
+    loader = _GuardedLoader(text)  # the reader checks every character here
+    try:
+        root = loader.get_single_node()
+        return _build(loader, root, (), lines) if root is not None else None
+    finally:
+        loader.dispose()
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise _located(
+            name, line, f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x}): "
+            "save it as UTF-8"
+        ) from None
+
+
+def _describe_marked(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    column = f" (column {mark.column + 1})" if mark is not None else ""
+    what = exc.problem or exc.context or "not valid YAML"
+    if what.startswith("but ") and exc.context:  # "expected a single document ..., but found"
+        what = f"{exc.context}, {what}"
+    return line, f"YAML syntax error{column}: {what}"
+
+
+def _build(loader: _GuardedLoader, node: Node, path: YamlPath,
+           lines: dict[YamlPath, int]) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, MappingNode):
+        return _build_mapping(loader, node, path, lines)
+    if isinstance(node, SequenceNode):
+        return [
+            _build(loader, item, (*path, index), lines)
+            for index, item in enumerate(node.value)
+        ]
+    assert isinstance(node, ScalarNode)
+    return _scalar(loader, node)
+
+
+def _build_mapping(loader: _GuardedLoader, node: MappingNode, path: YamlPath,
+                   lines: dict[YamlPath, int]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key_line = key_node.start_mark.line + 1
+        if not isinstance(key_node, ScalarNode):
+            raise _Refused(key_line, "a key must be a plain word, not a list or mapping")
+        key = str(key_node.value)
+        if key == "<<" and key_node.tag == "tag:yaml.org,2002:merge":
+            raise _Refused(key_line, "merge keys ('<<') are not allowed: write the keys out")
+        if key in result:
+            first = lines[(*path, key)]
+            raise _Refused(key_line, f"duplicate key '{key}' (first given on line {first})")
+        lines[(*path, key)] = key_line  # an entry is located by its key
+        result[key] = _build(loader, value_node, (*path, key), lines)
+    return result
+
+
+def _scalar(loader: _GuardedLoader, node: ScalarNode) -> Any:
+    text = str(node.value)
+    if node.tag in _TEXT_TAGS:
+        return text
+    if node.tag == "tag:yaml.org,2002:bool" and text.lower() not in _BOOL_WORDS:
+        return text  # yes/no/on/off stay words
+    if node.tag == "tag:yaml.org,2002:int" and not _PLAIN_INT.match(text):
+        return text  # 0123 is not octal 83 (think phone numbers), nor 1:30 base-60 90
+    if node.tag == "tag:yaml.org,2002:float" and ":" in text:
+        return text
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:  # e.g. an integer with more digits than Python will convert
+        raise _Refused(node.start_mark.line + 1, "number is too long") from None
+
+
+def _located(name: str, line: int, message: str) -> InputError:
+    return InputError([Problem(name, line, "", message)])
+
+
+def _whole_file(name: str, message: str) -> InputError:
+    return InputError([Problem(name, None, "", message)])

@@ -1,0 +1,77 @@
+"""Effects: what the domain wants done, returned as data.
+
+Domain functions never send, schedule or write. They mutate the incident aggregate they were
+given and return a list of these; the service layer persists the aggregate and turns the effects
+into rows in the same transaction (``scheduled_action``, ``outbox``, ``decision_log``). The
+dispatcher and the timer poller carry them out later, exactly once per key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class OutboxChannel(StrEnum):
+    SLACK_CHANNEL = "slack_channel"  # the incident channel
+    SLACK_DM = "slack_dm"  # a person's direct messages
+    SMS = "sms"
+    VOICE = "voice"
+    CONSOLE = "console"  # exercise mode transcript only
+
+
+@dataclass(frozen=True)
+class ScheduleTimer:
+    """Fire ``kind`` with ``payload`` at ``due_at``. ``key`` is unique: scheduling the same key
+    twice is a no-op, which makes replays and retries harmless. When it fires, the service hands
+    it back to the domain, which decides whether it still matters."""
+
+    key: str
+    due_at: datetime
+    kind: str
+    payload: dict[str, str | int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Deliver a message. ``key`` is the outbox's unique key, built by :func:`outbox_key` from
+    incident, recipient, message version, channel and attempt: the dispatcher never delivers the
+    same key twice."""
+
+    key: str
+    channel: OutboxChannel
+    recipient: str  # person key, or "incident" for the incident channel
+    body: str
+    purpose: str  # e.g. "ringround.sms", "task.reminder", "briefing.released"
+    message_version: str | None = None  # e.g. "ring-round-sms@v2/ur"
+    language: str = "en"
+    priority: int = 5  # lower goes first; ring-round uses the tier number
+    valid_for: timedelta | None = None  # SMS ValidityPeriod: useless after this
+    reply_code: str | None = None  # confirmation code the SMS asks for
+    data: dict[str, str | int] = field(default_factory=dict)  # buttons, ids for the renderer
+
+
+@dataclass(frozen=True)
+class RecordDecision:
+    """Append an entry to the incident's decision log (numbered and hash-chained on write)."""
+
+    kind: str  # "decision", "override", "compromised", "embargo", "membership", "standdown", ...
+    decision: str
+    rationale: str = ""
+    decided_by: str = ""  # person key or role
+    recorded_by: str = "incident-bot"
+    decided_at: datetime | None = None  # defaults to the time of entry
+    options_rejected: str = ""
+    refers_to: int | None = None  # a correction names the entry it corrects
+
+
+Effect = ScheduleTimer | Notify | RecordDecision
+
+
+def outbox_key(
+    incident_id: str, recipient: str, message_version: str | None, channel: str, attempt: int = 1
+) -> str:
+    """The unique delivery key: one message version to one recipient on one channel, per attempt
+    (a new attempt is a deliberate resend, e.g. a rung of the ladder, never a retry)."""
+    return f"{incident_id}|{recipient}|{message_version or '-'}|{channel}|{attempt}"

@@ -1,0 +1,170 @@
+"""`incident-bot directory ...` commands: import people and contacts, list them, erase one.
+
+Phone numbers are only ever shown masked (``+44 7700 ••••23``).
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from incident_bot.adapters.db import SqlUnitOfWork, make_engine, upgrade
+from incident_bot.adapters.directory_import import ImportReport, import_directory
+from incident_bot.adapters.playbook_loader import load_playbooks
+from incident_bot.domain.directory import Person
+from incident_bot.entrypoints.cli import _common
+from incident_bot.errors import ConfigError, NotFoundError
+from incident_bot.service.ports import DirectoryRepository
+
+app = typer.Typer(help="Import, list and erase the people and contacts the bot can reach.",
+                  no_args_is_help=True)
+
+PlaybooksOpt = Annotated[Path | None, typer.Option(
+    "--playbooks", help="Playbooks directory whose roles are allowed "
+    "(default: the configured one).")]
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A CSV (or YAML) file of people and contacts.")],
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Import nothing if any row is rejected.")] = False,
+    playbooks: PlaybooksOpt = None,
+) -> None:
+    """Add or update people from FILE (upsert by key); print every rejected row.
+
+    Good rows are imported even when others are rejected; the exit code is then 1 so scripts
+    notice. With --strict a file with any rejected row imports nothing.
+    """
+    with _common.exits_on_error():
+        settings = _common.settings()
+        roles = known_roles(playbooks or settings.playbooks_dir)
+        with _unit_of_work() as uow:
+            report = import_directory(file, roles, uow.directory, strict)
+            _audit(uow, "directory.import", "imported" if report.imported else "refused",
+                   f"{file.name}: {report.summary()}")
+            uow.commit()
+    _print_import(report)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(
+    tier: Annotated[int | None, typer.Option("--tier", help="Only contacts in this tier.")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="Only holders of this role.")] = None,
+) -> None:
+    """Show the directory as a table (phone numbers masked)."""
+    with _common.exits_on_error(), _unit_of_work() as uow:
+        people = uow.directory.all()
+        _audit(uow, "directory.list", "viewed", f"tier={tier} role={role}")
+        uow.commit()
+    shown = select_people(people, tier, role)
+    if not people:
+        _common.console.print("The directory is empty: import a file with "
+                              "'incident-bot directory import FILE'.", markup=False)
+        return
+    _common.console.print(directory_table(shown))
+    _common.console.print(f"{len(shown)} of {len(people)} people", markup=False)
+
+
+@app.command()
+def erase(
+    key: Annotated[str, typer.Argument(help="The person's key (see 'directory list').")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase one person from the directory (a data-protection request) and clear them as
+    anyone's deputy."""
+    if not yes:
+        typer.confirm(f"Erase '{key}' from the directory?", abort=True)
+    with _common.exits_on_error(), _unit_of_work() as uow:
+        cleared = erase_person(uow.directory, key)
+        _audit(uow, "directory.erase", "erased", key)
+        uow.commit()
+    typer.echo(f"erased '{key}'" + (f"; no longer the deputy of {cleared} person(s)"
+                                     if cleared else ""))
+
+
+def known_roles(playbooks_dir: Path) -> set[str]:
+    """The role codes of every playbook that loads from ``playbooks_dir``."""
+    result = load_playbooks([playbooks_dir], None)
+    if not result.playbooks:
+        raise ConfigError(f"no playbook loads from {playbooks_dir}, so roles can't be checked: "
+                          f"run 'incident-bot playbooks validate {playbooks_dir}'")
+    if result.failed:
+        _common.err_console.print(
+            f"warning: {len(result.failed)} playbook file(s) in {playbooks_dir} did not load; "
+            "their roles are not known", markup=False, highlight=False)
+    return {role.code for playbook in result.playbooks.values() for role in playbook.roles}
+
+
+def erase_person(directory: DirectoryRepository, key: str) -> int:
+    """Erase ``key``; clear it as the deputy of anyone; return how many were cleared."""
+    if not directory.erase(key):
+        raise NotFoundError(f"no person with key '{key}' in the directory")
+    deputies_of = [p for p in directory.all() if p.deputy == key]
+    directory.upsert(replace(p, deputy=None) for p in deputies_of)
+    return len(deputies_of)
+
+
+def select_people(people: list[Person], tier: int | None, role: str | None) -> list[Person]:
+    return [p for p in people
+            if (tier is None or p.tier == tier) and (role is None or role in p.roles)]
+
+
+def directory_table(people: list[Person]) -> Table:
+    table = Table(title="Directory", title_justify="left")
+    for column in ("key", "name", "organisation", "roles", "tier", "channels", "lang",
+                   "phone", "slack", "deputy", "verified"):
+        table.add_column(column, no_wrap=column in ("key", "phone", "slack", "verified"))
+    for person in people:
+        cells = (person.key, person.name, person.organisation, ", ".join(person.roles),
+                 person.tier, ", ".join(c.value for c in person.channels), person.language,
+                 person.masked_phone if person.phone else "", person.slack_user_id,
+                 person.deputy, person.verified_on)
+        # Text() so that brackets in names are shown, never read as console markup.
+        table.add_row(*(Text("" if cell is None else str(cell)) for cell in cells))
+    return table
+
+
+def _print_import(report: ImportReport) -> None:
+    for problem in report.problems:
+        typer.echo(str(problem))
+    if not report.imported:
+        typer.echo(f"--strict: nothing imported because {report.rejected} row(s) were rejected")
+    typer.echo(report.summary())
+
+
+def _audit(uow: SqlUnitOfWork, action: str, outcome: str, detail: str) -> None:
+    """Who touched personal data from the command line, and when (never a phone number)."""
+    uow.audit.record(at=datetime.now(UTC), actor=f"cli:{_user()}", action=action,
+                     outcome=outcome, detail=detail)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return "unknown"
+
+
+@contextmanager
+def _unit_of_work() -> Iterator[SqlUnitOfWork]:
+    """A transaction on the configured database, migrated first so a fresh machine works."""
+    url = _common.settings().database_url.get_secret_value()
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with SqlUnitOfWork(engine) as uow:
+            yield uow
+    finally:
+        engine.dispose()

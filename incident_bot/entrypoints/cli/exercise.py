@@ -1,0 +1,170 @@
+"""`incident-bot exercise PLAYBOOK` and `incident-bot run`: rehearse a playbook offline.
+
+An exercise runs on a fresh SQLite database in a temporary directory (never the configured one),
+with the directory imported from a file (the bundled fictional sample by default), a simulated
+clock and simulated people; it prints the readiness report and writes it, with the transcript,
+to the report directory.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from incident_bot.entrypoints.cli import _common
+from incident_bot.entrypoints.exercise.live import LiveView
+from incident_bot.entrypoints.exercise.report import to_markdown, to_rich
+from incident_bot.entrypoints.exercise.runner import ExerciseConfig, ExerciseResult
+from incident_bot.entrypoints.exercise.session import (
+    SAMPLE_DIRECTORY,
+    Prepared,
+    default_t0,
+    exercise_settings,
+    prepare,
+    run_exercise,
+)
+from incident_bot.errors import ConfigError
+from incident_bot.settings import Settings
+
+DEFAULT_PLAYBOOK = "ct-arrests-and-searches"
+DEFAULT_SPEED = 600.0  # the CT playbook's response in about a minute
+DEFAULT_REPORT_DIR = Path("var") / "reports"
+
+SpeedOpt = Annotated[float, typer.Option(
+    "--speed", min=0, help="Simulated seconds per real second (0: as fast as possible).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Same seed, same exercise and report.")]
+ReportDirOpt = Annotated[Path, typer.Option(
+    "--report-dir", help="Where readiness-<incident>.md and the transcript are written.")]
+NoLiveOpt = Annotated[bool, typer.Option(
+    "--no-live", help="Print a plain transcript instead of the live view.")]
+
+
+@dataclass(frozen=True)
+class Options:
+    playbook: str
+    speed: float = DEFAULT_SPEED
+    seed: int = 1
+    directory: Path = SAMPLE_DIRECTORY
+    area: str = "Northbridge"
+    report_dir: Path = DEFAULT_REPORT_DIR
+    live: bool = True
+    t0: datetime | None = None
+
+
+def exercise(
+    playbook: Annotated[str, typer.Argument(help="A playbook id, or a playbook file.")],
+    speed: SpeedOpt = DEFAULT_SPEED,
+    seed: SeedOpt = 1,
+    directory: Annotated[Path, typer.Option(
+        "--directory", help="People and contacts (CSV or YAML); default: the bundled "
+        "fictional sample.")] = SAMPLE_DIRECTORY,
+    area: Annotated[str, typer.Option("--area", help="The area named in messages.")] =
+        "Northbridge",
+    report_dir: ReportDirOpt = DEFAULT_REPORT_DIR,
+    no_live: NoLiveOpt = False,
+    t0: Annotated[str | None, typer.Option(
+        "--t0", help="Simulated strike time, ISO 8601 with offset (default: tomorrow "
+        "05:00 UK time).")] = None,
+) -> None:
+    """Rehearse PLAYBOOK with simulated people on a throwaway database; print the readiness
+    report."""
+    with _common.exits_on_error():
+        options = Options(playbook, speed, seed, directory, area, report_dir, not no_live,
+                          parse_t0(t0))
+        run_and_report(_common.settings(), options, _common.console)
+
+
+def run(
+    speed: SpeedOpt = DEFAULT_SPEED,
+    seed: SeedOpt = 1,
+    report_dir: ReportDirOpt = DEFAULT_REPORT_DIR,
+    no_live: NoLiveOpt = False,
+) -> None:
+    """Run the bot. Without Slack credentials: the offline exercise of the CT playbook."""
+    console = _common.console
+    with _common.exits_on_error():
+        settings = _common.settings()
+        for line in connect_hint(settings):
+            console.print(line, markup=False, highlight=False)
+        run_and_report(settings, Options(DEFAULT_PLAYBOOK, speed, seed,
+                                         report_dir=report_dir, live=not no_live), console)
+
+
+def connect_hint(settings: Settings) -> list[str]:
+    if settings.slack_configured:
+        return ["Slack credentials are set, but serving Slack is not built yet (issue "
+                "\"Slack\"): running the offline exercise instead."]
+    return [
+        "Slack: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET "
+        "(HTTP) in the environment or .env; SMS and voice: set TWILIO_ACCOUNT_SID, "
+        "TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER (see README, Configuration).",
+        "Until then: an offline exercise of the counter-terrorism playbook with fictional "
+        "people, a simulated clock and no messages sent.",
+    ]
+
+
+def parse_t0(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--t0 {text!r} is not an ISO 8601 time") from None
+    if instant.tzinfo is None:
+        raise ConfigError(f"--t0 {text!r} has no UTC offset: add +00:00 or Z")
+    return instant.astimezone(UTC)
+
+
+def run_and_report(settings: Settings, options: Options, console: Console) -> ExerciseResult:
+    config = ExerciseConfig(
+        playbook_id=Path(options.playbook).stem if options.playbook.endswith((".yaml", ".yml"))
+        else options.playbook,
+        t0=options.t0 or default_t0(datetime.now(UTC)), seed=options.seed, area=options.area,
+        speed=options.speed)
+    with tempfile.TemporaryDirectory(prefix="incident-bot-exercise-") as scratch:
+        database_dir = Path(scratch)
+        prepared = prepare(exercise_settings(settings, database_dir, options.playbook), config,
+                           options.directory, database_dir)
+        console.print(f"Exercise {config.incident_id}: playbook {prepared.playbook.id}, "
+                      f"directory {options.directory.name} ({prepared.imported.summary()}), "
+                      f"seed {config.seed}", markup=False, highlight=False)
+        for problem in prepared.imported.problems:
+            console.print(str(problem), markup=False, highlight=False)
+        result = _run(prepared, config, console, options.live and console.is_terminal)
+    _print_result(console, result, write_files(result, options.report_dir, config.seed))
+    return result
+
+
+def _run(prepared: Prepared, config: ExerciseConfig, console: Console,
+         live: bool) -> ExerciseResult:
+    if live:
+        with LiveView(console, config.speed) as view:
+            return run_exercise(prepared, config, on_step=view.on_step, on_end=view.finish)
+    return run_exercise(prepared, config,
+                        sink=lambda line: console.print(line, markup=False, highlight=False))
+
+
+def write_files(result: ExerciseResult, report_dir: Path, seed: int) -> list[Path]:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    report = report_dir / f"readiness-{result.incident_id}.md"
+    report.write_text(to_markdown(result.report, seed=seed, ended_because=result.ended_because),
+                      encoding="utf-8")
+    transcript = report_dir / f"transcript-{result.incident_id}.txt"
+    transcript.write_text(result.transcript.text() + "\n", encoding="utf-8")
+    return [report, transcript]
+
+
+def _print_result(console: Console, result: ExerciseResult, files: list[Path]) -> None:
+    console.print()
+    console.print(f"Exercise ended at {result.ended_at:%H:%M} UTC: {result.ended_because}; "
+                  f"{result.actions} actions by the simulated people, {result.refused} refused "
+                  "by the bot.", markup=False, highlight=False)
+    console.print(to_rich(result.report))
+    for path in files:
+        console.print(f"Written: {path}", markup=False, highlight=False)

@@ -1,0 +1,68 @@
+"""`incident-bot log ...`: read and verify an incident's decision log.
+
+Both commands only read: they refuse a database whose schema is not the newest rather than
+migrate it (a log kept as evidence is checked as it is)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from incident_bot.adapters.db import SqlUnitOfWork, make_engine, require_head
+from incident_bot.domain.decision_log import verify_chain
+from incident_bot.entrypoints.cli._common import console, err_console, exits_on_error, settings
+from incident_bot.service.ports import DecisionEntry
+
+app = typer.Typer(help="The decision log.", no_args_is_help=True)
+
+
+def _entries(incident_id: str) -> list[DecisionEntry]:
+    engine = make_engine(settings().database_url.get_secret_value())
+    try:
+        require_head(engine)
+        with SqlUnitOfWork(engine) as uow:
+            uow.incidents.get(incident_id)  # NotFoundError names a wrong id
+            return uow.decisions.entries(incident_id)
+    finally:
+        engine.dispose()
+
+
+@app.command("verify")
+def verify(incident: str) -> None:
+    """Check numbering and the hash chain; exit 1 naming the first bad entry."""
+    with exits_on_error():
+        check = verify_chain(_entries(incident))
+    if not check.ok:
+        err_console.print(f"[red]decision log of {escape(incident)} FAILED at entry "
+                          f"{check.first_bad_seq}:[/red] {escape(check.reason)}")
+        raise typer.Exit(1)
+    console.print(f"decision log of {escape(incident)}: {check.entries} entries, chain intact")
+
+
+@app.command("show")
+def show(incident: str) -> None:
+    """Print the decision log, oldest entry first (times in UTC)."""
+    with exits_on_error():
+        entries = _entries(incident)
+    table = Table("#", "decided (UTC)", "recorded (UTC)", "kind", "decision", "rationale",
+                  "options rejected", "decided by", "recorded by", "refers to",
+                  title=f"decision log of {escape(incident)}")
+    for entry in entries:
+        table.add_row(*_cells(entry))
+    console.print(table)
+
+
+def _cells(entry: DecisionEntry) -> list[Text]:
+    # Text, not str: a decision containing "[...]" must print as written, not as rich markup.
+    values = [str(entry.seq), _when(entry.decided_at), _when(entry.recorded_at), entry.kind,
+              entry.decision, entry.rationale, entry.options_rejected, entry.decided_by,
+              entry.recorded_by, "" if entry.refers_to is None else str(entry.refers_to)]
+    return [Text(value) for value in values]
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")

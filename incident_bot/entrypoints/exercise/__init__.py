@@ -1,0 +1,30 @@
+"""Offline exercise mode: rehearse a playbook with simulated people and a simulated clock on a
+throwaway database, and get a readiness report.
+
+``prepare`` + ``run_exercise`` (in ``session``) are the API; ``runner`` is the discrete-event
+loop, ``participants`` and ``community`` the simulated people, ``transport`` the captured
+deliveries, ``live`` the live view and transcript lines, ``report`` the report's rendering.
+"""
+
+from incident_bot.entrypoints.exercise.acting import Behaviour
+from incident_bot.entrypoints.exercise.runner import ExerciseConfig, ExerciseResult
+from incident_bot.entrypoints.exercise.session import (
+    SAMPLE_DIRECTORY,
+    Prepared,
+    default_t0,
+    exercise_settings,
+    prepare,
+    run_exercise,
+)
+
+__all__ = [
+    "SAMPLE_DIRECTORY",
+    "Behaviour",
+    "ExerciseConfig",
+    "ExerciseResult",
+    "Prepared",
+    "default_t0",
+    "exercise_settings",
+    "prepare",
+    "run_exercise",
+]

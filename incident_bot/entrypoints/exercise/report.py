@@ -1,0 +1,150 @@
+"""The readiness report on screen (rich) and on file (Markdown). Times are UK local."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from incident_bot.domain.durations import format_duration
+from incident_bot.entrypoints.exercise.transcript import UK
+from incident_bot.service.readiness import Count, Gap, ReadinessReport, StepTiming, TierCoverage
+
+GAP_TITLES = {
+    "roles": "Roles with no holder or no deputy",
+    "callers": "Not enough callers",
+    "verification": "Contacts not verified recently",
+    "numbers": "Numbers missing, unusable or failed",
+    "templates": "Templates missing a language the playbook lists",
+    "languages": "Contacts whose language has no translation (they get English)",
+    "sms": "SMS over the segment budget",
+    "coverage": "Tiers short of their coverage target",
+    "tasks": "Tasks never acknowledged",
+}
+STEP_HEADERS = ("Step", "Planned", "Opened", "How", "Completed", "By", "Late by")
+TIER_HEADERS = ("Tier", "Reached", "Pending", "Failed", "Opted out", "Flagged", "Total",
+                "Coverage (target)", "Median to reach", "Worst", "Target met by deadline")
+
+
+def hhmm(instant: datetime | None) -> str:
+    return instant.astimezone(UK).strftime("%H:%M") if instant else "-"
+
+
+def span(value: timedelta | None) -> str:
+    return format_duration(timedelta(seconds=round(value.total_seconds()))) if value else "-"
+
+
+def step_row(step: StepTiming) -> tuple[str, ...]:
+    return (step.id, hhmm(step.planned_at), hhmm(step.opened_at), step.opened_by or "-",
+            hhmm(step.completed_at), step.completed_by or "-", span(step.late_by))
+
+
+def tier_row(tier: TierCoverage) -> tuple[str, ...]:
+    met = {None: "-", True: "yes", False: "NO"}[tier.met_target_by_deadline]
+    coverage = (f"{tier.fraction:.0%} ({tier.target:.0%})" if tier.started_at
+                else f"not started ({tier.target:.0%})")
+    return (str(tier.number), str(tier.reached), str(tier.pending), str(tier.failed),
+            str(tier.opted_out), str(tier.flagged), str(tier.total), coverage,
+            span(tier.median_to_reach), span(tier.worst_to_reach), met)
+
+
+def summary_lines(report: ReadinessReport) -> list[str]:
+    late = [s.id for s in report.steps if s.late_by]
+    done = sum(1 for s in report.steps if s.completed_at)
+    tiers = ", ".join(f"tier {t.number} {t.fraction:.0%}" for t in report.tiers if t.started_at)
+    t = report.tasks
+    return [
+        f"Briefing: {done} of {len(report.steps)} steps complete"
+        + (f"; late against the plan: {', '.join(late)}" if late else "; none late"),
+        f"Ring-round coverage: {tiers or 'no tier started'}",
+        f"Tasks: {t.done} done, {t.open} open ({t.overdue} overdue, {t.never_acknowledged} "
+        f"never acknowledged) of {t.total}",
+        f"Gaps that would hurt on the day: {len(report.gaps)}",
+    ]
+
+
+# ---- Markdown -------------------------------------------------------------------------------
+
+
+def to_markdown(report: ReadinessReport, *, seed: int | None = None,
+                ended_because: str = "") -> str:
+    lines = [f"# Readiness report: {report.playbook_title}", "",
+             f"Exercise `{report.incident_id}` of playbook `{report.playbook_id}` in "
+             f"{report.area}" + (f", seed {seed}" if seed is not None else "") + ". "
+             f"T0 {hhmm(report.t0)}, E0 {hhmm(report.e0)} on "
+             f"{report.t0.astimezone(UK):%A %-d %B %Y} (UK time); report at "
+             f"{hhmm(report.as_of)}, incident {report.status}.", "",
+             "Names contacts of the partnership: handle as OFFICIAL-SENSITIVE. Phone numbers "
+             "are masked.", ""]
+    if ended_because:
+        lines += [f"The exercise ended because {ended_because}.", ""]
+    lines += ["## Summary", "", *(f"- {line}" for line in summary_lines(report)), ""]
+    lines += ["## Time to brief", "", *_md_table(STEP_HEADERS, map(step_row, report.steps)), ""]
+    lines += ["## Ring-round coverage", "",
+              *_md_table(TIER_HEADERS, map(tier_row, report.tiers)), ""]
+    lines += _md_counts("Escalations fired", report.escalations, "none")
+    lines += _md_counts("Deliveries (outbox)", report.deliveries, "none")
+    lines += _md_counts("Decision log", report.decisions, "no entries")
+    lines += ["## Gaps that would hurt on the day", ""]
+    lines += _md_gaps(report.gaps) or ["None found.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _md_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    def row(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+    return [row(headers), row(["---"] * len(headers)), *(row(r) for r in rows)]
+
+
+def _md_counts(title: str, counts: Sequence[Count], empty: str) -> list[str]:
+    body = _md_table(("What", "Count"), ((c.label, str(c.count)) for c in counts)) \
+        if counts else [empty.capitalize() + "."]
+    return [f"## {title}", "", *body, ""]
+
+
+def _md_gaps(gaps: Sequence[Gap]) -> list[str]:
+    lines: list[str] = []
+    for area, title in GAP_TITLES.items():
+        found = [g for g in gaps if g.area == area]
+        if found:
+            lines += [f"### {title} ({len(found)})", "",
+                      *(f"- **{g.subject}**: {g.detail}" for g in found), ""]
+    return lines
+
+
+# ---- rich -----------------------------------------------------------------------------------
+
+
+def to_rich(report: ReadinessReport) -> RenderableType:
+    parts: list[RenderableType] = [
+        Text(f"Readiness report: {report.playbook_title} ({report.incident_id})",
+             style="bold underline"),
+        Text("\n".join(summary_lines(report))),
+        _table("Time to brief", STEP_HEADERS, [step_row(s) for s in report.steps]),
+        _table("Ring-round coverage", TIER_HEADERS, [tier_row(t) for t in report.tiers]),
+        _table("Escalations fired", ("What", "Count"),
+               [(c.label, str(c.count)) for c in report.escalations]),
+        _gaps_table(report.gaps),
+    ]
+    return Group(*parts)
+
+
+def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
+    table = Table(title=title, title_justify="left", expand=False)
+    for header in headers:
+        table.add_column(header)
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))  # names are text, never console markup
+    return table
+
+
+def _gaps_table(gaps: Sequence[Gap]) -> Table:
+    table = Table(title=f"Gaps that would hurt on the day ({len(gaps)})", title_justify="left")
+    for header in ("Area", "Who / what", "Gap"):
+        table.add_column(header, overflow="fold")
+    for gap in gaps:
+        table.add_row(Text(gap.area), Text(gap.subject), Text(gap.detail))
+    return table

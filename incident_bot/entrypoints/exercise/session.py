@@ -1,0 +1,143 @@
+"""Setting an exercise up and running it: a fresh SQLite database (never the production one), the
+directory imported, the playbook loaded, the simulated people cast, the loop run.
+
+``run_exercise`` is the API the CLI and the tests use.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import Engine, event
+
+from incident_bot.adapters.directory_import import ImportReport, import_directory
+from incident_bot.bootstrap import Services, bootstrap
+from incident_bot.domain.directory import Person
+from incident_bot.domain.playbook import Playbook
+from incident_bot.entrypoints.exercise.acting import Behaviour
+from incident_bot.entrypoints.exercise.live import describe
+from incident_bot.entrypoints.exercise.participants import Cast
+from incident_bot.entrypoints.exercise.runner import (
+    ExerciseConfig,
+    ExerciseResult,
+    ExerciseTransport,
+    Runner,
+    Stage,
+    SteppedClock,
+)
+from incident_bot.entrypoints.exercise.transcript import UK, Transcript
+from incident_bot.errors import ConfigError, NotFoundError
+from incident_bot.settings import Settings
+
+SAMPLE_DIRECTORY = Path(__file__).parents[2] / "data" / "sample_directory.csv"
+DATABASE_FILE = "exercise.db"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    services: Services
+    playbook: Playbook
+    people: list[Person]
+    imported: ImportReport
+    clock: SteppedClock
+    transport: ExerciseTransport
+
+
+def exercise_settings(settings: Settings, database_dir: Path,
+                      playbook: str | Path | None = None) -> Settings:
+    """The same settings on a fresh SQLite file in ``database_dir``; a playbook given as a file
+    is loaded from that file alone."""
+    update: dict[str, object] = {
+        "database_url": SecretStr(f"sqlite:///{(database_dir / DATABASE_FILE).as_posix()}")}
+    if playbook is not None and _is_file(playbook):
+        update["playbooks_dir"] = Path(playbook)
+    return settings.model_copy(update=update)
+
+
+def playbook_id_of(playbook: str | Path, loaded: dict[str, Playbook]) -> str:
+    """PLAYBOOK is an id, or a path to a playbook file (whose id is its file name)."""
+    if _is_file(playbook):
+        wanted = Path(playbook).stem
+        if wanted in loaded:
+            return wanted
+    elif str(playbook) in loaded:
+        return str(playbook)
+    known = ", ".join(sorted(loaded)) or "none loaded"
+    raise NotFoundError(f"no playbook {str(playbook)!r} (known: {known})")
+
+
+def _is_file(playbook: str | Path) -> bool:
+    return Path(playbook).suffix in (".yaml", ".yml") and Path(playbook).is_file()
+
+
+def without_fsync(engine: Engine) -> None:
+    """The exercise database is thrown away afterwards: waiting for the disk on every commit
+    (as production must) would only slow the exercise down. Runs after the engine's own
+    connect hook, which asks for full durability."""
+    def relax(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+    event.listen(engine, "connect", relax)
+
+
+def prepare(settings: Settings, config: ExerciseConfig, directory: Path,
+            database_dir: Path) -> Prepared:
+    """Bootstrap on a fresh database and import the directory (rejected rows are reported,
+    the good ones imported)."""
+    if (database_dir / DATABASE_FILE).exists():
+        raise ConfigError(f"{database_dir / DATABASE_FILE} exists: an exercise needs a fresh "
+                          "database directory")
+    clock = SteppedClock(config.start_at)
+    transport = ExerciseTransport()
+    services = bootstrap(settings, clock=clock, chat=transport, sms=transport, voice=transport,
+                         worker="exercise")
+    without_fsync(services.engine)
+    try:
+        loaded = services.playbooks.playbooks
+        playbook = loaded[playbook_id_of(config.playbook_id, loaded)]
+        roles = {role.code for pb in loaded.values() for role in pb.roles}
+        with services.uow_factory() as uow:
+            imported = import_directory(directory, roles, uow.directory)
+            uow.commit()
+            people = uow.directory.all()
+    except BaseException:
+        services.engine.dispose()
+        raise
+    return Prepared(services, playbook, people, imported, clock, transport)
+
+
+def run_exercise(
+    prepared: Prepared,
+    config: ExerciseConfig,
+    *,
+    sink: Callable[[str], None] | None = None,
+    on_step: Callable[[Stage, bool], None] | None = None,
+    on_end: Callable[[Stage], None] | None = None,
+    behaviour: Behaviour | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> ExerciseResult:
+    """Run the whole exercise; ``sink`` receives transcript lines as they happen."""
+    cast = Cast(prepared.playbook, prepared.people, config, behaviour)
+    prepared.transport.dead = cast.dead_numbers
+    people = {p.key: p for p in prepared.people}
+    runner = Runner(prepared.services, config, prepared.clock, prepared.transport, cast,
+                    Transcript(config.t0, sink=sink), people, describe, on_step=on_step,
+                    on_end=on_end, sleep=sleep, monotonic=monotonic)
+    try:
+        return runner.run()
+    finally:
+        prepared.services.engine.dispose()
+
+
+def default_t0(today: datetime) -> datetime:
+    """Tomorrow at 05:00 UK time: when strikes usually happen, and a day on which the
+    directory's verification dates are judged."""
+    local = today.astimezone(UK) + timedelta(days=1)
+    strike = local.replace(hour=5, minute=0, second=0, microsecond=0)
+    return strike.astimezone(UTC)

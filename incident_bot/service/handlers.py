@@ -1,0 +1,212 @@
+"""Use cases. Each one: open the unit of work, load and lock, call the domain with the clock's
+``now``, save the aggregate and write its effects (timers, outbox, decision log), commit.
+
+A refused command rolls back, leaves an audit row and is re-raised for the edge to show.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from incident_bot.domain import incident as domain
+from incident_bot.domain import views
+from incident_bot.domain.commands import Command, DeliveryReport, SmsReceived, VoiceDigit
+from incident_bot.domain.effects import Effect, Notify, OutboxChannel, RecordDecision, ScheduleTimer
+from incident_bot.domain.playbook import Classification, Playbook
+from incident_bot.errors import NotFoundError, RefusedError
+from incident_bot.service.ports import Clock, TemplateRenderer, UnitOfWork
+from incident_bot.service.variables import incident_variables
+
+log = logging.getLogger("incident_bot.service")
+
+OPEN_STATUSES = ("prebrief", "active", "standing_down")
+FAILED_STATUSES = frozenset({"failed", "undelivered"})
+
+
+def new_incident_id() -> str:
+    return f"inc-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    playbook_id: str
+    area: str
+    t0: datetime
+    started_by: str  # person key
+    e0: datetime | None = None
+    classification: Classification | None = None  # defaults to the playbook's
+    summary: str = ""
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+
+def write_effects(uow: UnitOfWork, incident_id: str, effects: Iterable[Effect],
+                  now: datetime) -> None:
+    """Turn domain effects into rows in the caller's transaction."""
+    for effect in effects:
+        if isinstance(effect, ScheduleTimer):
+            uow.timers.schedule(incident_id, effect)
+        elif isinstance(effect, Notify):
+            uow.outbox.add(incident_id, effect, now)
+        elif isinstance(effect, RecordDecision):
+            uow.decisions.append(incident_id, effect, now)
+
+
+class IncidentService:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Clock,
+        playbooks: Mapping[str, Playbook],
+        templates: TemplateRenderer,
+        new_id: Callable[[], str] = new_incident_id,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._playbooks = playbooks
+        self._templates = templates
+        self._new_id = new_id
+
+    # ---- commands -----------------------------------------------------------------------
+
+    def start_incident(self, request: StartRequest, incident_id: str | None = None) -> str:
+        playbook = self._playbook(request.playbook_id)
+        classification = request.classification or playbook.classification
+        params = domain.IncidentParams(
+            area=request.area, t0=request.t0, e0=request.e0, classification=classification,
+            summary=request.summary, variables=dict(request.variables),
+        )
+        drafts = self._render_drafts(playbook, params)
+        incident_id = incident_id or self._new_id()
+        now = self._clock.now()
+        try:
+            with self._uow_factory() as uow:
+                incident, effects = domain.start_incident(
+                    incident_id, playbook, params, uow.directory.all(), request.started_by,
+                    drafts, now,
+                )
+                uow.incidents.add(incident_id, playbook.id, incident.status, incident.to_dict(),
+                                  now)
+                write_effects(uow, incident_id, effects, now)
+                uow.commit()
+        except RefusedError as refused:
+            self._audit_refusal(request.started_by, f"start {playbook.id}", refused)
+            raise
+        log.info("incident.started incident=%s playbook=%s", incident_id, playbook.id)
+        return incident_id
+
+    def execute(self, incident_id: str, command: Command) -> None:
+        """Run one domain command against the locked incident."""
+        now = self._clock.now()
+        try:
+            with self._uow_factory() as uow:
+                incident = self._load_for_update(uow, incident_id)
+                effects = domain.handle(incident, command, now)
+                uow.incidents.save(incident_id, incident.status, incident.to_dict(), now)
+                write_effects(uow, incident_id, effects, now)
+                uow.commit()
+        except RefusedError as refused:
+            self._audit_refusal(command.by, type(command).__name__, refused, incident_id)
+            raise
+
+    # ---- provider events ------------------------------------------------------------------
+
+    def sms_inbound(self, from_e164: str, text: str) -> list[str]:
+        """Route a reply to the incident that most recently texted this number.
+
+        Each open incident's SMS carries its own code, so a reply belongs to the incident that
+        asked for it. Replies go to one incident only: feedback posted to the wrong incident's
+        channel would leak need-to-know information. Returns the incident ids it went to."""
+        with self._uow_factory() as uow:
+            targets = self._latest_sms_per_person(uow, from_e164)
+        routed = []
+        for incident_id, person_key in targets:
+            self.execute(incident_id, SmsReceived(contact_key=person_key, text=text, by="twilio"))
+            routed.append(incident_id)
+        return routed
+
+    def voice_digit(self, outbox_id: int, digit: str) -> None:
+        incident_id, person_key = self._outbox_target(outbox_id)
+        self.execute(incident_id, VoiceDigit(contact_key=person_key, digit=digit, by="twilio"))
+
+    def delivery_status(self, outbox_id: int, status: str, error_code: str | None) -> None:
+        """Record a provider status callback; a failure moves the contact on its ladder."""
+        now = self._clock.now()
+        with self._uow_factory() as uow:
+            item = uow.outbox.get(outbox_id)
+            if item is None:
+                raise NotFoundError(f"no delivery {outbox_id}")
+            uow.outbox.record_status(outbox_id, status, error_code, now)
+            uow.commit()
+        if status in FAILED_STATUSES:
+            self.execute(item.incident_id, DeliveryReport(
+                outbox_key=item.key, status=status, error_code=error_code, by="twilio"))
+
+    # ---- queries ----------------------------------------------------------------------------
+
+    def incident(self, incident_id: str) -> domain.Incident:
+        with self._uow_factory() as uow:
+            return domain.Incident.from_dict(uow.incidents.get(incident_id).document)
+
+    def view(self, incident_id: str) -> views.IncidentView:
+        return views.incident_view(self.incident(incident_id), self._clock.now())
+
+    def open_incident_ids(self) -> list[str]:
+        with self._uow_factory() as uow:
+            return [record.id for record in uow.incidents.all(OPEN_STATUSES)]
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _playbook(self, playbook_id: str) -> Playbook:
+        try:
+            return self._playbooks[playbook_id]
+        except KeyError:
+            known = ", ".join(sorted(self._playbooks)) or "none loaded"
+            raise NotFoundError(f"no playbook {playbook_id!r} (known: {known})") from None
+
+    def _render_drafts(self, playbook: Playbook,
+                       params: domain.IncidentParams) -> dict[tuple[str, str], str]:
+        variables = incident_variables(
+            playbook, area=params.area, t0=params.t0, e0=params.e0, summary=params.summary,
+            classification=params.classification.value, supplied=params.variables,
+        )
+        return {
+            (message.id, language): self._templates.render(message.template, language, variables)
+            for message in playbook.messages
+            for language in message.languages
+        }
+
+    @staticmethod
+    def _load_for_update(uow: UnitOfWork, incident_id: str) -> domain.Incident:
+        return domain.Incident.from_dict(uow.incidents.get_for_update(incident_id).document)
+
+    @staticmethod
+    def _latest_sms_per_person(uow: UnitOfWork, from_e164: str) -> list[tuple[str, str]]:
+        latest = [
+            item for person in uow.directory.by_phone(from_e164)
+            if (item := uow.outbox.latest_to(person.key, OutboxChannel.SMS.value)) is not None
+        ]
+        if not latest:
+            return []
+        newest = max(latest, key=lambda item: item.id)
+        return [(newest.incident_id, newest.notify.recipient)]
+
+    def _outbox_target(self, outbox_id: int) -> tuple[str, str]:
+        with self._uow_factory() as uow:
+            item = uow.outbox.get(outbox_id)
+        if item is None:
+            raise NotFoundError(f"no delivery {outbox_id}")
+        return item.incident_id, item.notify.recipient
+
+    def _audit_refusal(self, actor: str, action: str, refused: RefusedError,
+                       incident_id: str | None = None) -> None:
+        with self._uow_factory() as uow:
+            audit = getattr(uow, "audit", None)
+            if audit is not None:
+                audit.record(at=self._clock.now(), actor=actor, action=action, outcome="refused",
+                             detail=f"{incident_id or '-'}: {refused}")
+                uow.commit()
+        log.info("command.refused actor=%s action=%s incident=%s", actor, action, incident_id)

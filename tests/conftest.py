@@ -1,0 +1,104 @@
+"""Database fixtures: every database test runs on SQLite, and on PostgreSQL too when
+``TEST_DATABASE_URL`` names a database (each test then gets a fresh schema of its own there,
+dropped afterwards).
+
+If TEST_DATABASE_URL is set but the server cannot be reached, the PostgreSQL tests fail: a run
+that silently skipped them would claim a coverage it does not have.
+
+- ``database_url``: a URL to an empty, unmigrated database (usable from other processes too).
+- ``engine``: an engine on that database, migrated to the newest schema.
+- ``uow_factory``: a callable returning a new ``SqlUnitOfWork`` on that engine.
+- ``@pytest.mark.backends("postgres")``: run a test only on the listed backends (for behaviour
+  only one backend has, e.g. ``SKIP LOCKED``); its other parametrisations are deselected.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from incident_bot.adapters.db import SqlUnitOfWork, make_engine, normalise_url, upgrade
+
+POSTGRES_ENV = "TEST_DATABASE_URL"
+BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get(POSTGRES_ENV) else [])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "backends(*names): run a database test only on these backends "
+                   "(sqlite, postgres)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep, drop = [], []
+    for item in items:
+        (keep if _runs_on_its_backend(item) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _runs_on_its_backend(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("backends")
+    callspec = getattr(item, "callspec", None)
+    if marker is None or callspec is None or "database_url" not in callspec.params:
+        return True
+    return callspec.params["database_url"] in marker.args
+
+
+def _admin_engine(base_url: str) -> Engine:
+    return create_engine(normalise_url(base_url), isolation_level="AUTOCOMMIT",
+                         connect_args={"connect_timeout": 5})
+
+
+def _postgres_schema_url(base_url: str) -> Iterator[str]:
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine(base_url)
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except SQLAlchemyError as error:
+        admin.dispose()
+        reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or ["?"])[0]
+        pytest.fail(f"{POSTGRES_ENV} is set but no test schema could be created there "
+                    f"({reason}): start the server, or unset {POSTGRES_ENV}", pytrace=False)
+    url = normalise_url(base_url)
+    separator = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.connect() as connection:
+            # A test that left a transaction open must not hang the whole run here.
+            connection.execute(text("SET lock_timeout = '10s'"))
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database (not yet migrated), usable from other processes too."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'incident-bot.db'}"
+        return
+    yield from _postgres_schema_url(os.environ[POSTGRES_ENV])
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on ``database_url``, migrated to the newest schema."""
+    engine = make_engine(database_url)
+    upgrade(engine=engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def uow_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
+    return lambda: SqlUnitOfWork(engine)

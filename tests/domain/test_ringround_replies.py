@@ -1,0 +1,262 @@
+"""What contacts send back: SMS codes, opt-out and opt-in keywords, feedback, voice digits, and
+delivery reports."""
+
+import pytest
+from test_ringround_support import MIN, START, contact, notifies, sent, tier, world
+
+from incident_bot.domain.codes import confirmation_code
+from incident_bot.domain.effects import OutboxChannel
+from incident_bot.domain.ladder import ContactState
+from incident_bot.domain.ringround import (
+    delivery_report,
+    record_outcome,
+    sms_received,
+    voice_digit,
+)
+from incident_bot.errors import NotFoundError
+
+LATER = START + 3 * MIN
+AUTOMATIC_ONLY = {"engagement_lead": ["cora"]}
+
+
+def _texted(contacts=None):
+    """Contacts c1 (tier 1) and d1 (tier 2), with no callers: both are texted at the start."""
+    w = world(contacts=contacts or [contact("c1"), contact("d1", tier=2)],
+              tiers=[tier(1), tier(2)], holders=AUTOMATIC_ONLY)
+    w.start(1)
+    w.start(2)
+    return w
+
+
+def _state(w, key="c1"):
+    return w.state.find(key)[1].state
+
+
+def _code(w, tier=1):
+    return w.state.tiers[tier].code
+
+
+# ---- the confirmation code ----------------------------------------------------------------
+
+
+def test_replying_with_the_code_confirms():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", _code(w), LATER)
+    assert _state(w) is ContactState.CONFIRMED
+
+
+def test_the_code_is_found_inside_a_friendly_reply():
+    w = _texted()
+    code = _code(w)
+    sms_received(w.state, w.ctx, "c1", f"thanks, got it {code[:2].lower()} {code[2:]}!", LATER)
+    assert _state(w) is ContactState.CONFIRMED
+
+
+def test_a_confirmation_counts_as_reached():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", _code(w), LATER)
+    assert w.state.tiers[1].contacts["c1"].last_outcome == "confirmed"
+
+
+def test_another_tiers_code_is_feedback_not_a_confirmation():
+    w = _texted()
+    effects = sms_received(w.state, w.ctx, "c1", _code(w, tier=2), LATER)
+    assert _state(w) is ContactState.PENDING
+    assert notifies(effects, "ringround.feedback")
+
+
+def test_another_incidents_code_is_feedback_not_a_confirmation():
+    w = _texted()
+    other = confirmation_code("inc-ffffffff", 1)
+    assert other != _code(w)
+    sms_received(w.state, w.ctx, "c1", other, LATER)
+    assert _state(w) is ContactState.PENDING
+
+
+def test_the_code_twice_adds_nothing():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", _code(w), LATER)
+    assert sms_received(w.state, w.ctx, "c1", _code(w), LATER + MIN) == []
+
+
+def test_a_code_after_the_red_flag_still_confirms_and_clears_the_flag():
+    w = _texted(contacts=[contact("c1")])
+    w.fire_next("ringround.rung")
+    w.fire_next("ringround.rung")
+    assert _state(w) is ContactState.FLAGGED
+    effects = sms_received(w.state, w.ctx, "c1", _code(w), START + 40 * MIN)
+    assert _state(w) is ContactState.CONFIRMED
+    assert notifies(effects, "ringround.flag_cleared")
+
+
+def test_a_code_from_a_contact_who_declined_changes_nothing():
+    w = _texted()
+    record_outcome(w.state, w.ctx, "c1", "declined", "cora", LATER)
+    assert sms_received(w.state, w.ctx, "c1", _code(w), LATER) == []
+
+
+# ---- opting out and back in ---------------------------------------------------------------
+
+
+def test_stop_opts_the_contact_out():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", "STOP", LATER)
+    assert _state(w) is ContactState.OPTED_OUT
+
+
+def test_an_opt_out_tells_the_coordinator():
+    w = _texted()
+    effects = sms_received(w.state, w.ctx, "c1", "unsubscribe", LATER)
+    assert [n.recipient for n in notifies(effects, "ringround.opted_out")] == ["cora"]
+
+
+def test_nothing_more_is_sent_after_an_opt_out():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", "stop", LATER)
+    effects = [e for t in w.pending_timers() for e in w.fire(t)]
+    automatic = sent(effects, OutboxChannel.SMS) + sent(effects, OutboxChannel.VOICE)
+    assert "c1" not in {n.recipient for n in automatic}
+
+
+def test_stop_twice_tells_the_coordinator_once():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", "STOP", LATER)
+    assert sms_received(w.state, w.ctx, "c1", "STOP", LATER) == []
+
+
+def test_stop_after_being_reached_keeps_the_contact_reached():
+    w = _texted()
+    record_outcome(w.state, w.ctx, "c1", "reached", "cora", LATER)
+    sms_received(w.state, w.ctx, "c1", "STOP", LATER)
+    assert _state(w) is ContactState.REACHED
+    assert w.state.tiers[1].contacts["c1"].opted_out
+
+
+def test_start_after_stop_puts_the_contact_back_on_its_rung():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", "STOP", LATER)
+    effects = sms_received(w.state, w.ctx, "c1", "START", LATER + MIN)
+    assert _state(w) is ContactState.PENDING
+    assert [n.recipient for n in sent(effects, OutboxChannel.SMS)] == ["c1"]
+
+
+def test_start_after_stop_resends_under_a_new_outbox_key():
+    w = _texted()
+    first = w.state.tiers[1].contacts["c1"].send_key
+    sms_received(w.state, w.ctx, "c1", "STOP", LATER)
+    (again,) = sent(sms_received(w.state, w.ctx, "c1", "UNSTOP", LATER + MIN), OutboxChannel.SMS)
+    assert again.key != first
+
+
+def test_opting_back_in_is_not_a_confirmation():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", "STOP", LATER)
+    sms_received(w.state, w.ctx, "c1", "YES", LATER + MIN)
+    assert _state(w) is not ContactState.CONFIRMED
+
+
+def test_yes_without_an_opt_out_changes_nothing():
+    w = _texted()
+    assert sms_received(w.state, w.ctx, "c1", "yes", LATER) == []
+    assert _state(w) is ContactState.PENDING
+
+
+def test_start_twice_puts_the_contact_back_once():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", "STOP", LATER)
+    sms_received(w.state, w.ctx, "c1", "START", LATER + MIN)
+    assert sms_received(w.state, w.ctx, "c1", "START", LATER + MIN) == []
+
+
+# ---- feedback -----------------------------------------------------------------------------
+
+
+def test_any_other_reply_is_posted_to_the_incident_channel():
+    w = _texted()
+    effects = sms_received(w.state, w.ctx, "c1", "People say the school is closed?", LATER)
+    (posted,) = notifies(effects, "ringround.feedback")
+    assert (posted.recipient, posted.body) == (
+        "incident", "SMS reply from C1 (tier 1): People say the school is closed?")
+
+
+def test_feedback_never_shows_the_senders_number():
+    w = _texted()
+    effects = sms_received(w.state, w.ctx, "c1", "ring me on +447700900123", LATER)
+    assert "900123" not in notifies(effects, "ringround.feedback")[0].body
+
+
+def test_a_repeated_reply_is_posted_once():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", "who is this?", LATER)
+    assert sms_received(w.state, w.ctx, "c1", "who is this?", LATER) == []
+
+
+def test_an_empty_reply_posts_nothing():
+    w = _texted()
+    assert sms_received(w.state, w.ctx, "c1", "   ", LATER) == []
+
+
+def test_a_reply_from_someone_not_in_the_round_is_not_found():
+    w = _texted()
+    with pytest.raises(NotFoundError):
+        sms_received(w.state, w.ctx, "stranger", "hello", LATER)
+
+
+# ---- voice digits -------------------------------------------------------------------------
+
+
+def test_pressing_1_on_the_voice_call_confirms():
+    w = _texted()
+    voice_digit(w.state, w.ctx, "c1", "1", LATER)
+    assert _state(w) is ContactState.CONFIRMED
+
+
+def test_pressing_1_twice_confirms_once():
+    w = _texted()
+    voice_digit(w.state, w.ctx, "c1", "1", LATER)
+    assert voice_digit(w.state, w.ctx, "c1", "1", LATER) == []
+
+
+@pytest.mark.parametrize("digit", ["2", "9", "*", ""])
+def test_other_digits_change_nothing(digit):
+    w = _texted()
+    assert voice_digit(w.state, w.ctx, "c1", digit, LATER) == []
+    assert _state(w) is ContactState.PENDING
+
+
+# ---- delivery reports ---------------------------------------------------------------------
+
+
+def test_a_failed_sms_moves_the_contact_to_the_next_rung_at_once():
+    w = _texted()
+    key = w.state.tiers[1].contacts["c1"].send_key
+    effects = delivery_report(w.state, w.ctx, key, "undelivered", LATER)
+    assert [n.recipient for n in sent(effects, OutboxChannel.VOICE)] == ["c1"]
+
+
+def test_a_failed_voice_call_moves_the_contact_to_the_flag():
+    w = _texted()
+    sms_key = w.state.tiers[1].contacts["c1"].send_key
+    delivery_report(w.state, w.ctx, sms_key, "failed", LATER)
+    voice_key = w.state.tiers[1].contacts["c1"].send_key
+    delivery_report(w.state, w.ctx, voice_key, "failed", LATER)
+    assert _state(w) is ContactState.FLAGGED
+
+
+def test_the_same_failure_reported_twice_moves_the_contact_once():
+    w = _texted()
+    key = w.state.tiers[1].contacts["c1"].send_key
+    delivery_report(w.state, w.ctx, key, "failed", LATER)
+    assert delivery_report(w.state, w.ctx, key, "failed", LATER) == []
+
+
+@pytest.mark.parametrize("status", ["delivered", "sent"])
+def test_a_successful_delivery_changes_nothing(status):
+    w = _texted()
+    key = w.state.tiers[1].contacts["c1"].send_key
+    assert delivery_report(w.state, w.ctx, key, status, LATER) == []
+
+
+def test_a_failure_of_an_unknown_delivery_changes_nothing():
+    w = _texted()
+    assert delivery_report(w.state, w.ctx, "inc|x|y|sms|1", "failed", LATER) == []

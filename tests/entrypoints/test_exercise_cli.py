@@ -1,0 +1,115 @@
+"""`incident-bot exercise` and `incident-bot run` through Typer's CliRunner at --speed 0."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from incident_bot.entrypoints.cli import app
+from incident_bot.entrypoints.exercise import SAMPLE_DIRECTORY
+from tests.entrypoints.exercise_support import (
+    GOOD,
+    ROOT,
+    SMALL_PLAYBOOK,
+    TIER_1_CONTACTS,
+    write_directory,
+)
+
+T0 = "2026-11-24T05:00:00+00:00"
+
+
+@pytest.fixture
+def invoke(tmp_path: Path):
+    configured = tmp_path / "configured.db"
+
+    def run(*args: str | Path, playbooks: Path = GOOD, templates: Path = GOOD / "templates"):
+        env = {"COLUMNS": "200", "DATABASE_URL": f"sqlite:///{configured}",
+               "INCIDENT_BOT_PLAYBOOKS": str(playbooks), "INCIDENT_BOT_TEMPLATES": str(templates)}
+        return CliRunner().invoke(app, [str(a) for a in args], env=env)
+
+    run.configured = configured  # type: ignore[attr-defined]
+    return run
+
+
+def small(invoke, tmp_path: Path, playbook: str | Path = SMALL_PLAYBOOK, *extra: str):
+    return invoke("exercise", playbook, "--speed", "0", "--no-live", "--t0", T0,
+                  "--directory", write_directory(tmp_path), "--report-dir", tmp_path / "reports",
+                  *extra)
+
+
+def tier_rows(markdown: str) -> dict[int, list[int]]:
+    """Coverage table rows: tier -> [reached, pending, failed, opted out, flagged, total]."""
+    section = markdown.split("## Ring-round coverage", 1)[1].split("##", 1)[0]
+    rows = [line.split("|")[1:-1] for line in section.splitlines() if re.match(r"\| \d ", line)]
+    return {int(r[0]): [int(c) for c in r[1:7]] for r in rows}
+
+
+def test_an_exercise_of_a_playbook_file_exits_zero(invoke, tmp_path):
+    result = small(invoke, tmp_path)
+    assert result.exit_code == 0, result.output
+
+
+def test_an_exercise_writes_the_readiness_report_named_after_the_incident(invoke, tmp_path):
+    small(invoke, tmp_path)
+    assert [p.name for p in (tmp_path / "reports").glob("readiness-ex-*.md")] != []
+
+
+def test_the_written_report_covers_every_tier_1_contact_of_the_directory(invoke, tmp_path):
+    small(invoke, tmp_path)
+    markdown = next((tmp_path / "reports").glob("readiness-*.md")).read_text(encoding="utf-8")
+    reached, pending, failed, opted, flagged, total = tier_rows(markdown)[1]
+    assert reached + pending + failed + opted + flagged == total == TIER_1_CONTACTS
+
+
+def test_an_exercise_prints_a_plain_transcript_when_not_live(invoke, tmp_path):
+    output = small(invoke, tmp_path).output
+    assert "04:30:00 T0-0:30  Supt Test Commander starts the incident" in output
+
+
+def test_an_exercise_can_name_the_playbook_by_id(invoke, tmp_path):
+    assert small(invoke, tmp_path, "small-ct").exit_code == 0
+
+
+def test_an_unknown_playbook_exits_one_naming_the_known_ones(invoke, tmp_path):
+    result = small(invoke, tmp_path, "no-such-playbook")
+    assert (result.exit_code, "known: small-ct" in result.output) == (1, True)
+
+
+def test_the_same_seed_through_the_cli_writes_the_same_report(invoke, tmp_path):
+    small(invoke, tmp_path / "a", SMALL_PLAYBOOK, "--seed", "9")
+    small(invoke, tmp_path / "b", SMALL_PLAYBOOK, "--seed", "9")
+    first, second = ((tmp_path / d / "reports").glob("readiness-*.md") for d in "ab")
+    assert next(first).read_text(encoding="utf-8") == next(second).read_text(encoding="utf-8")
+
+
+def test_an_exercise_never_creates_the_configured_database(invoke, tmp_path):
+    small(invoke, tmp_path)
+    assert not invoke.configured.exists()
+
+
+# ---- `run`: the first impression, on the full bundled sample (the one slow test) -----------
+
+
+def sample_tier_counts() -> Counter:
+    with SAMPLE_DIRECTORY.open(encoding="utf-8", newline="") as handle:
+        return Counter(int(row["tier"]) for row in csv.DictReader(handle) if row["tier"])
+
+
+def test_run_without_slack_exercises_the_ct_playbook_on_the_sample_to_the_end(invoke, tmp_path):
+    result = invoke("run", "--speed", "0", "--no-live", "--report-dir", tmp_path / "reports",
+                    playbooks=ROOT / "playbooks", templates=ROOT / "message_templates")
+    assert result.exit_code == 0, result.output[-2000:]
+    lines = result.output.splitlines()
+    markdown = next((tmp_path / "reports").glob("readiness-*.md")).read_text(encoding="utf-8")
+    counts = sample_tier_counts()
+    assert lines[0].startswith("Slack: set SLACK_BOT_TOKEN")
+    assert "every contact reached a final state" in result.output
+    assert {tier: row[5] for tier, row in tier_rows(markdown).items()} == {
+        tier: counts[tier] for tier in (0, 1, 2, 3)}
+    assert all(row[1] == 0 for row in tier_rows(markdown).values())  # nobody pending
+    assert not invoke.configured.exists()

@@ -1,0 +1,175 @@
+"""The full ct-arrests-and-searches playbook, end to end through the service layer with the
+bundled sample directory, the real templates and recording fakes for chat, SMS and voice.
+
+Everyone does their part on time: approvers approve, briefers complete their steps, callers
+accept their lists and reach every contact. The timeline must then match the playbook: steps
+open in the briefing order, the media hold lifts only after tier 1 is briefed, and tasks are
+due exactly when the playbook says."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from incident_bot.adapters.db import SqlUnitOfWork, make_engine, upgrade
+from incident_bot.adapters.directory_import import parse_directory
+from incident_bot.adapters.playbook_loader import load_playbooks
+from incident_bot.adapters.templates import TemplateStore
+from incident_bot.domain.commands import (
+    AcceptCallList,
+    ApproveMessage,
+    CompleteStep,
+    RecordOutcome,
+)
+from incident_bot.domain.playbook import Playbook
+from incident_bot.service.dispatcher import Dispatcher
+from incident_bot.service.handlers import IncidentService, StartRequest
+from incident_bot.service.timers import TimerPoller
+from tests.conftest import BACKENDS, POSTGRES_ENV, _postgres_schema_url
+from tests.fakes import FakeClock, RecordingChat, RecordingSms, RecordingVoice
+
+ROOT = Path(__file__).parents[2]
+T0 = datetime(2026, 5, 1, 5, 30, tzinfo=UTC)
+E0 = T0 + timedelta(hours=1)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_uow_factory(request, tmp_path_factory):
+    """One database per backend for the whole module: the response is run once per backend
+    and every test below reads the same outcome."""
+    if request.param == "sqlite":
+        urls = iter([f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"])
+    else:
+        urls = _postgres_schema_url(os.environ[POSTGRES_ENV])
+    url = next(urls)
+    engine = make_engine(url)
+    upgrade(engine=engine)
+    yield lambda: SqlUnitOfWork(engine)
+    engine.dispose()
+    for _ in urls:  # drops the PostgreSQL schema
+        pass
+
+
+@pytest.fixture(scope="module")
+def ct(module_uow_factory):
+    uow_factory = module_uow_factory
+    loaded = load_playbooks([ROOT / "playbooks"], ROOT / "message_templates")
+    playbook = loaded.playbooks["ct-arrests-and-searches"]
+    roles = {r.code for r in playbook.roles}
+    people = parse_directory(ROOT / "incident_bot" / "data" / "sample_directory.csv", roles).people
+    with uow_factory() as uow:
+        uow.directory.upsert(people)
+        uow.commit()
+    clock = FakeClock(T0 - timedelta(hours=1))
+    incidents = IncidentService(uow_factory, clock, loaded.playbooks,
+                                TemplateStore(ROOT / "message_templates"))
+    chat, sms, voice = RecordingChat(), RecordingSms(), RecordingVoice()
+    poller = TimerPoller(uow_factory, clock, "e2e")
+    dispatcher = Dispatcher(uow_factory, clock, incidents, chat, sms, voice, worker="e2e")
+
+    def tick() -> None:
+        while poller.fire_due() + dispatcher.dispatch():
+            pass
+
+    commander = next(p.key for p in people if "bcu_commander" in p.roles)
+    incident_id = incidents.start_incident(StartRequest(
+        playbook_id=playbook.id, area="Northbridge", t0=T0, e0=E0, started_by=commander,
+        variables={"arrest_count": "3"}), incident_id="inc-e2e")
+    tick()
+    world = incidents, clock, tick, playbook, people, incident_id, sms
+    return world, run_the_response(world)
+
+
+def holders(incident, role: str) -> list[str]:
+    return next(r for r in incident.roles if r.code == role).holders
+
+
+def approve_everything(incidents, incident_id, playbook: Playbook) -> None:
+    view = incidents.view(incident_id)
+    for message in playbook.messages:
+        for role in message.approvers:
+            holder = next(r for r in view.roles if r.code == role).holders[0]
+            incidents.execute(incident_id, ApproveMessage(message.id, 1, by=holder))
+
+
+def complete_role_steps(incidents, incident_id, playbook: Playbook) -> None:
+    view = incidents.view(incident_id)
+    for step in view.steps:
+        defined = playbook.step(step.id)
+        called = defined.audience.tiers and not defined.audience.public
+        if step.status == "open" and defined.complete_at_coverage is None and \
+                not called:
+            briefer = next(r for r in view.roles if r.code == defined.briefed_by).holders[0]
+            incidents.execute(incident_id, CompleteStep(step.id, by=briefer))
+
+
+def callers_reach_everyone(incidents, incident_id) -> None:
+    incident = incidents.incident(incident_id)
+    for round_ in incident.ringround.tiers.values():
+        for call_list in round_.lists:
+            holder = call_list.holder
+            if call_list.status.value == "offered":
+                incidents.execute(incident_id, AcceptCallList(holder, by=holder))
+            for contact in call_list.contacts:
+                if round_.contacts[contact].state.value == "pending":
+                    incidents.execute(incident_id, RecordOutcome(contact, "reached", by=holder))
+
+
+def run_the_response(world) -> object:
+    incidents, clock, tick, playbook, _people, incident_id, _sms = world
+    clock.set(T0 - timedelta(minutes=30))
+    approve_everything(incidents, incident_id, playbook)
+    tick()
+    for minutes in range(0, 8 * 60, 5):
+        clock.set(E0 - timedelta(hours=1) + timedelta(minutes=minutes))
+        tick()
+        complete_role_steps(incidents, incident_id, playbook)
+        callers_reach_everyone(incidents, incident_id)
+        tick()
+        if all(s.status == "complete" for s in incidents.view(incident_id).steps):
+            break
+    return incidents.view(incident_id)
+
+
+def test_every_briefing_step_opens_and_completes(ct):
+    view = ct[1]
+    assert {s.id: s.status for s in view.steps} == {s.id: "complete" for s in view.steps}
+
+
+def test_steps_open_in_the_briefing_order(ct):
+    view = ct[1]
+    opened = {s.id: s.opened_at for s in view.steps}
+    playbook = ct[0][3]
+    for step in playbook.briefing:
+        for before in step.gate.after:
+            assert opened[before] <= opened[step.id], (before, step.id)
+    assert all(at >= E0 for at in opened.values())
+
+
+def test_the_media_hold_lifts_by_its_gate_after_tier_one_is_briefed(ct):
+    view = ct[1]
+    steps = {s.id: s for s in view.steps}
+    assert steps["media"].opened_by == "gate"
+    assert steps["media"].opened_at >= steps["tier-1"].completed_at
+
+
+def test_every_tier_is_fully_reached_by_its_callers(ct):
+    view = ct[1]
+    started = [t for t in view.tiers if t.started]
+    assert {t.number for t in started} == {0, 1, 2, 3}
+    assert all((t.reached, t.pending) == (t.total, 0) for t in started)
+
+
+def test_no_sms_is_needed_when_callers_reach_everyone_in_time(ct):
+    assert ct[0][6].sent == []
+
+
+def test_task_due_times_are_the_playbooks_relative_times(ct):
+    view = ct[1]
+    playbook = ct[0][3]
+    due = {t.id: t.due for t in view.tasks}
+    for task in playbook.tasks:
+        assert due[task.id] == task.due.resolve(T0, E0), task.id
