@@ -112,9 +112,10 @@ def unassign_role(inc: Incident, c: UnassignRole, now: datetime) -> list[Effect]
                  {"role": c.role}),
     ]
     purpose = "incident.member_removed" if left else "incident.role_removed"
-    return effects + tell(inc, [c.person_key], purpose,
-                          f"You no longer hold {c.role} in incident {inc.playbook.title}.",
-                          {"role": c.role})
+    effects += tell(inc, [c.person_key], purpose,
+                    f"You no longer hold {c.role} in incident {inc.playbook.title}.",
+                    {"role": c.role})
+    return effects + tasks.sync_assignees(inc.tasks, task_context(inc), now)
 
 
 def _last_commander(inc: Incident, role: str, person: str) -> bool:
@@ -146,6 +147,7 @@ def set_e0(inc: Incident, c: SetE0, now: datetime) -> list[Effect]:
     effects: list[Effect] = [decision("embargo", text, c.by, now, rationale=c.reason),
                              announce(inc, "incident.e0_changed", f"{text}.")]
     effects += briefing.gate_timers(inc.id, inc.playbook, inc.clocks)
+    effects += ringround.reschedule_deadlines(inc.ringround, round_context(inc, now), now)
     return effects + tasks.reschedule(inc.tasks, task_context(inc), inc.params.t0, e0, now)
 
 

@@ -274,12 +274,36 @@ def _tier_timers(ctx: RoundContext, round_: TierRound, tier: Tier,
         ScheduleTimer(f"{prefix}:amber", now + tier.amber_after, AMBER_TIMER, dict(payload)),
         ScheduleTimer(f"{prefix}:red", now + tier.red_after, RED_TIMER, dict(payload)),
     ]
+    return timers + _deadline_timer(ctx, round_.number, tier, now)
+
+
+def _deadline_due(ctx: RoundContext, tier: Tier) -> datetime | None:
     deadline = tier.deadline
-    if deadline is not None and (deadline.clock is not Clock.E0 or ctx.e0 is not None):
-        due = deadline.resolve(ctx.t0, ctx.e0 or ctx.t0)
-        timers.append(ScheduleTimer(f"{prefix}:deadline", max(due, now), DEADLINE_TIMER,
-                                    dict(payload)))
-    return timers
+    if deadline is None or (deadline.clock is Clock.E0 and ctx.e0 is None):
+        return None
+    return deadline.resolve(ctx.t0, ctx.e0 or ctx.t0)
+
+
+def _deadline_timer(ctx: RoundContext, number: int, tier: Tier,
+                    now: datetime) -> list[Effect]:
+    """The coverage-deadline wake-up. Its key carries the due time, so when E0 moves a new one
+    is set and the old one, firing at the old time, finds nothing to do."""
+    due = _deadline_due(ctx, tier)
+    if due is None:
+        return []
+    stamp = due.isoformat()
+    payload: dict[str, str | int] = {"tier": number, "at": stamp}
+    return [ScheduleTimer(f"{ctx.incident_id}:ringround:t{number}:deadline:{stamp}",
+                          max(due, now), DEADLINE_TIMER, payload)]
+
+
+def reschedule_deadlines(state: RingRound, ctx: RoundContext, now: datetime) -> list[Effect]:
+    """After E0 moved: started tiers' coverage deadlines follow it."""
+    effects: list[Effect] = []
+    for number, round_ in state.tiers.items():
+        if "deadline" not in round_.alerts:
+            effects += _deadline_timer(ctx, number, ctx.tier(number), now)
+    return effects
 
 
 # ---- callers ------------------------------------------------------------------------------
@@ -501,6 +525,9 @@ def _alert(level: str) -> Callable[[RoundContext, TierRound, Mapping[str, str | 
 def _on_deadline(ctx: RoundContext, round_: TierRound, payload: Mapping[str, str | int],
                  now: datetime) -> list[Effect]:
     tier = ctx.tier(round_.number)
+    due = _deadline_due(ctx, tier)
+    if "at" in payload and (due is None or payload["at"] != due.isoformat()):
+        return []  # E0 moved since this timer was set: a newer one stands in for it
     cover = coverage(RingRound({round_.number: round_}), round_.number)
     if "deadline" in round_.alerts or cover.fraction >= tier.coverage_target:
         return []

@@ -31,6 +31,7 @@ from incident_bot.domain.commands import (
     DraftMessage,
     LogDecision,
     MarkCompromised,
+    SetE0,
     SmsReceived,
     StandDown,
     VoiceDigit,
@@ -239,3 +240,17 @@ def test_an_empty_decision_is_refused(active: Incident):
 def test_compromise_notifies_the_incident_channel(briefing_open: Incident):
     effects = run(briefing_open, E0, MarkCompromised("Leak", "gold"))
     assert [n.recipient for n in notices(effects, "incident.compromised")] == ["incident"]
+
+
+def test_moving_e0_moves_a_started_tiers_coverage_deadline(briefing_open: Incident):
+    run(briefing_open, E0, CompleteStep("strategic", "gold"))
+    effects = run(briefing_open, E0 + MIN, SetE0(E0 + 30 * MIN, "gold", "Searches overran"))
+    [deadline] = timers(effects, "ringround.deadline")
+    assert deadline.due_at == E0 + 30 * MIN + timedelta(hours=1)
+
+
+def test_the_old_coverage_deadline_does_nothing_after_e0_moved(briefing_open: Incident):
+    first = timers(run(briefing_open, E0, CompleteStep("strategic", "gold")), "ringround.deadline")
+    run(briefing_open, E0 + MIN, SetE0(E0 + 30 * MIN, "gold"))
+    [old] = first
+    assert on_timer(briefing_open, old.kind, old.payload, old.due_at) == []

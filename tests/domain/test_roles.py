@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from builders import BEFORE_T0, E0, T0, decisions, notices, people, playbook, run, staff
+from builders import (
+    BEFORE_T0,
+    E0,
+    T0,
+    active_incident,
+    decisions,
+    notices,
+    people,
+    playbook,
+    run,
+    staff,
+)
 
 from incident_bot.domain.commands import AssignRole, LogDecision, UnassignRole
 from incident_bot.domain.incident import Incident
@@ -166,3 +177,11 @@ def test_the_last_commander_cannot_be_unassigned(active: Incident):
 def test_a_commander_may_be_unassigned_while_another_remains(active: Incident):
     run(active, T0, UnassignRole("bcu_commander", "gold", "silver"))
     assert active.roles.commanders(active.playbook) == ["silver"]
+
+
+def test_an_unassigned_role_holder_is_taken_off_the_roles_open_tasks():
+    incident = active_incident()
+    run(incident, T0, AssignRole("police_comms", "ccomms", "gold"))
+    assert "ccomms" in incident.tasks.get("approve-statement").assignees
+    run(incident, T0, UnassignRole("police_comms", "ccomms", "gold"))
+    assert incident.tasks.get("approve-statement").assignees == ["pcomms"]
