@@ -10,7 +10,7 @@ from incident_bot.adapters.playbook.build import Draft
 from incident_bot.adapters.playbook.cursor import At
 from incident_bot.adapters.templates import TemplateStore
 from incident_bot.domain.playbook import Channel, KeyMessage
-from incident_bot.domain.sms import sms_segments
+from incident_bot.domain.sms import count_for_sending
 from incident_bot.errors import TemplateError
 
 
@@ -46,7 +46,7 @@ def _check_sms(store: TemplateStore, message: KeyMessage, language: str, at: At,
             f"template '{message.template}' ({language}) does not render: {exc}"
         )
         return
-    info = sms_segments(text)
+    info = count_for_sending(text)  # as sent: smart encoding is on
     if info.segments > budget:
         at.key("template").warning(
             f"'{language}' SMS of message '{message.id}' is {info.segments} segments "
