@@ -28,6 +28,9 @@ from incident_bot.settings import Settings
 log = logging.getLogger("incident_bot.bootstrap")
 
 
+TIMER_BATCH = 500
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -40,9 +43,14 @@ class Services:
     poller: TimerPoller
     dispatcher: Dispatcher
 
-    def tick(self) -> None:
-        """One round of background work: fire due timers, then send what is due."""
-        self.poller.fire_due()
+    def tick(self, max_batches: int = 20) -> None:
+        """One round of background work: fire due timers, then send what is due. A backlog
+        (after a restart, or thousands of rungs falling due together) is worked through in
+        batches within this tick, up to ``max_batches``, so it is not drained at one batch a
+        second."""
+        for _ in range(max_batches):
+            if self.poller.fire_due(TIMER_BATCH) < TIMER_BATCH:
+                break
         self.dispatcher.dispatch()
 
     def scheduler(self, interval_seconds: float = 1.0) -> Any:
