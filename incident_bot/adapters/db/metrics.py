@@ -46,5 +46,5 @@ def collect(engine: Engine, now: datetime, poll: timedelta = timedelta(seconds=2
             .where(TimerRow.fired_at.is_not(None), TimerRow.fired_at >= now - LATENESS_WINDOW)
         ).all()
     lateness = tuple(sorted(max(0.0, (f - d).total_seconds())
-                            for d, f in fired))
+                            for d, f in fired if f is not None))
     return Figures(incidents, deliveries, outbox_due, timers, overdue, lateness)
