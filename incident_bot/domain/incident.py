@@ -151,16 +151,20 @@ def _welcome(incident: Incident, people: list[str]) -> list[Effect]:
 # ---- commands -----------------------------------------------------------------------------
 
 
-def handle(incident: Incident, command: Command, now: datetime) -> list[Effect]:
-    """Apply ``command``; on refusal raise and leave the incident unchanged."""
+def handle(incident: Incident, command: Command, now: datetime, *,
+           restore: bool = True) -> list[Effect]:
+    """Apply ``command``; on refusal raise and leave the incident unchanged. A caller that
+    throws the incident away on error (the service: its transaction rolls back) passes
+    ``restore=False`` and saves the snapshot, whose cost grows with the number of contacts."""
     now = utc(now)
-    saved = incident.state_dict()
+    saved = incident.state_dict() if restore else None
     try:
         effects = _catch_up(incident, now)
         effects += _dispatch(incident, command, now)
         return effects + settle(incident, now)
     except Exception:  # refused, or a bug: either way the incident must not half-change
-        _restore(incident, saved)
+        if saved is not None:
+            _restore(incident, saved)
         raise
 
 
@@ -193,14 +197,16 @@ def _restore(incident: Incident, saved: dict[str, Any]) -> None:
 
 
 def on_timer(incident: Incident, kind: str, payload: Mapping[str, str | int],
-             now: datetime) -> list[Effect]:
-    """A timer fired (perhaps late, perhaps after a restart); stale ones return []."""
+             now: datetime, *, restore: bool = True) -> list[Effect]:
+    """A timer fired (perhaps late, perhaps after a restart); stale ones return []. On error
+    the incident is left unchanged, unless ``restore=False`` (see :func:`handle`)."""
     now = utc(now)
-    saved = incident.state_dict()
+    saved = incident.state_dict() if restore else None
     try:
         return _on_timer(incident, kind, payload, now)
     except Exception:  # refused, or a bug: either way the incident must not half-change
-        _restore(incident, saved)
+        if saved is not None:
+            _restore(incident, saved)
         raise
 
 

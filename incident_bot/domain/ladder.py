@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -25,7 +25,7 @@ from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import Effect, Notify, OutboxChannel, ScheduleTimer, outbox_key
 from incident_bot.domain.personalise import personalise
 from incident_bot.domain.playbook import Channel, Playbook, Rung, RungKind, Tier
-from incident_bot.domain.serial import from_iso, iso
+from incident_bot.domain.serial import flat_fields, from_iso, iso
 from incident_bot.errors import NotFoundError, TransitionRefused
 
 # text_for(message_id, language) -> (version label, text) of the approved version, or None.
@@ -151,8 +151,8 @@ class ContactRound:
         return self.state in TERMINAL_STATES
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "state": self.state.value, "rung_started": iso(self.rung_started),
-                "outcome_at": iso(self.outcome_at)}
+        return {**flat_fields(self), "state": self.state.value,
+                "rung_started": iso(self.rung_started), "outcome_at": iso(self.outcome_at)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ContactRound:

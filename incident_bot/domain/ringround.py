@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -47,7 +47,7 @@ from incident_bot.domain.ladder import (
     waiting_for_caller,
 )
 from incident_bot.domain.playbook import Channel, RungKind, Tier
-from incident_bot.domain.serial import from_iso, iso
+from incident_bot.domain.serial import flat_fields, from_iso, iso
 from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError, TransitionRefused
 
 ACCEPT_TIMER = "ringround.accept_timeout"
@@ -88,8 +88,8 @@ class CallList:
         return ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "offered_at": iso(self.offered_at), "status": self.status.value,
-                "accepted_at": iso(self.accepted_at)}
+        return {**flat_fields(self), "offered_at": iso(self.offered_at),
+                "status": self.status.value, "accepted_at": iso(self.accepted_at)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CallList:

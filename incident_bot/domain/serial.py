@@ -135,6 +135,14 @@ def _hints(cls: type[Any]) -> dict[str, Any]:
 # ---- what the incident stores -------------------------------------------------------------
 
 
+def flat_fields(record: Any) -> dict[str, Any]:
+    """A flat dataclass's fields (scalars and lists of scalars, lists copied): what ``asdict``
+    gives for such records, at a fraction of its cost (it deep-copies every value)."""
+    return {f.name: (list(value) if isinstance(value, list) else value)
+            for f in dataclasses.fields(record)
+            for value in (getattr(record, f.name),)}
+
+
 def playbook_to_dict(playbook: Playbook) -> dict[str, JSON]:
     encoded: dict[str, JSON] = encode(playbook)
     return encoded

@@ -40,36 +40,37 @@ class TimerPoller:
         by_incident: dict[str, list[DueTimer]] = {}
         for timer in claimed:
             by_incident.setdefault(timer.incident_id, []).append(timer)
-        return sum(self._fire_batch(incident_id, timers)
+        return sum(self._fire_group(incident_id, timers)
                    for incident_id, timers in by_incident.items())
 
-    def _fire_batch(self, incident_id: str, timers: list[DueTimer]) -> int:
+    def _fire_group(self, incident_id: str, timers: list[DueTimer]) -> int:
+        """One incident's due timers in one transaction. If any is refused (or the incident is
+        gone) the transaction rolls back and each timer is retried in a transaction of its
+        own, so one bad timer neither blocks nor half-applies the others; a lone refused
+        timer is released to be retried later, its error kept on the row."""
         try:
             return self._apply(incident_id, timers)
-        except IncidentBotError as error:  # e.g. the incident is gone or the store failed
+        except IncidentBotError as error:
+            if len(timers) > 1:
+                return sum(self._fire_group(incident_id, [timer]) for timer in timers)
             self._release(timers, error)
             return 0
 
     def _apply(self, incident_id: str, timers: list[DueTimer]) -> int:
         now = self._clock.now()
-        failed: list[tuple[DueTimer, IncidentBotError]] = []
         with self._uow_factory() as uow:
             record = uow.incidents.get_for_update(incident_id)
             incident = domain.Incident.from_dict(record.document)
             for timer in timers:
-                try:  # on_timer leaves the incident unchanged when it raises
-                    effects = domain.on_timer(incident, timer.kind, dict(timer.payload), now)
-                except IncidentBotError as error:
-                    failed.append((timer, error))
-                    continue
+                # On error the transaction rolls back and this copy is dropped: no snapshot.
+                effects = domain.on_timer(incident, timer.kind, dict(timer.payload), now,
+                                          restore=False)
                 write_effects(uow, incident_id, effects, now)
                 uow.timers.mark_fired(timer.id, now)
                 log.debug("timer.fired key=%s kind=%s", timer.key, timer.kind)
             uow.incidents.save(incident_id, incident.status, incident.to_dict(), now)
             uow.commit()
-        for timer, refused in failed:
-            self._release([timer], refused)
-        return len(timers) - len(failed)
+        return len(timers)
 
     def _release(self, timers: list[DueTimer], error: IncidentBotError) -> None:
         # A refused or failed timer must not stop the others; it is retried later and the

@@ -53,7 +53,7 @@ class FileTransport:
     def _append(self, notify: Notify, kind: str, to: str | None,
                 callback: str | None) -> SendResult:
         record = {"kind": kind, "key": notify.key, "to": to, "callback": callback,
-                  "body": notify.body, "version": notify.message_version}
+                  "body": notify.body, "version": notify.message_version, "pid": os.getpid()}
         with self.log.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
             handle.flush()
