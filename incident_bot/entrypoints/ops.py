@@ -73,7 +73,10 @@ class OpsApp:
         self._now = now
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
-        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        # Mounted under a prefix, the prefix is in SCRIPT_NAME: the full path is both.
+        full = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        path = full.rstrip("/") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "HEAD"):
             return _reply(start_response, "405 Method Not Allowed", {"error": "GET only"})
         if path == "/healthz":

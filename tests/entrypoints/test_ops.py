@@ -103,3 +103,12 @@ def test_other_paths_are_404_and_writes_405(serve, engine):
         urllib.request.urlopen(request, timeout=10)
     refused.value.close()
     assert refused.value.code == 405
+
+
+def test_mounted_under_its_own_path_it_still_answers(engine):
+    replies = []
+    app = OpsApp(engine, lambda: NOW)
+    body = app({"SCRIPT_NAME": "/metrics", "PATH_INFO": "/", "REQUEST_METHOD": "GET"},
+               lambda status, headers: replies.append(status))
+    assert replies == ["200 OK"]
+    assert b"incident_bot_up 1" in b"".join(body)
