@@ -18,9 +18,11 @@ from incident_bot.adapters.db import SqlUnitOfWork, make_engine, upgrade
 from incident_bot.adapters.playbook_loader import LoadResult, load_playbooks
 from incident_bot.adapters.scheduler import build_scheduler
 from incident_bot.adapters.templates import TemplateStore
+from incident_bot.adapters.twilio import build_twilio_ports
 from incident_bot.service.clock import SystemClock
 from incident_bot.service.dispatcher import Dispatcher
 from incident_bot.service.handlers import IncidentService
+from incident_bot.service.pacing import Pacing
 from incident_bot.service.ports import ChatPort, Clock, SmsPort, UnitOfWork, VoicePort
 from incident_bot.service.timers import TimerPoller
 from incident_bot.settings import Settings
@@ -70,6 +72,7 @@ def bootstrap(
     voice: VoicePort | None = None,
     worker: str | None = None,
     migrate: bool = True,
+    pacing: Pacing | None = None,
 ) -> Services:
     url = settings.database_url.get_secret_value()
     if migrate:
@@ -86,9 +89,12 @@ def bootstrap(
     for problem in playbooks.problems:
         log.warning("playbook.problem %s", problem)
     console = ConsoleTransport(sink=lambda *_: None)
+    if settings.twilio_configured and sms is None and voice is None:
+        sms, voice = build_twilio_ports(settings)
+        pacing = pacing or Pacing(settings.sms_per_second, settings.twilio_call_rate)
     incidents = IncidentService(uow_factory, clock, playbooks.playbooks, templates)
     poller = TimerPoller(uow_factory, clock, worker)
     dispatcher = Dispatcher(uow_factory, clock, incidents, chat or console, sms or console,
-                            voice or console, worker=worker)
+                            voice or console, worker=worker, pacing=pacing)
     return Services(settings, engine, uow_factory, clock, playbooks, templates, incidents,
                     poller, dispatcher)

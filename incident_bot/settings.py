@@ -32,6 +32,9 @@ class Settings(BaseModel):
     twilio_from_number: str | None = Field(None, alias="TWILIO_FROM_NUMBER")
     twilio_messaging_service_sid: str | None = Field(None, alias="TWILIO_MESSAGING_SERVICE_SID")
     twilio_api_url: str = Field(TWILIO_API_DEFAULT, alias="TWILIO_API_URL")
+    twilio_http_timeout: float = Field(10.0, gt=0, alias="TWILIO_HTTP_TIMEOUT")  # seconds
+    twilio_send_rate: float = Field(10.0, gt=0, alias="TWILIO_SEND_RATE")  # SMS/s per sender
+    twilio_call_rate: float = Field(1.0, gt=0, alias="TWILIO_CALL_RATE")  # calls/s
     public_base_url: str | None = Field(None, alias="PUBLIC_BASE_URL")
     database_url: SecretStr = Field(alias="DATABASE_URL")  # may embed a password
     playbooks_dir: Path = Field(alias="INCIDENT_BOT_PLAYBOOKS")
@@ -50,6 +53,19 @@ class Settings(BaseModel):
         return bool(self.twilio_account_sid and self.twilio_auth_token) and bool(
             self.twilio_from_number or self.twilio_messaging_service_sid
         )
+
+    @property
+    def twilio_from_numbers(self) -> tuple[str, ...]:
+        """TWILIO_FROM_NUMBER may list a pool of numbers, comma-separated."""
+        raw = self.twilio_from_number or ""
+        return tuple(n.strip() for n in raw.split(",") if n.strip())
+
+    @property
+    def sms_per_second(self) -> float:
+        """The bot's own SMS pace: TWILIO_SEND_RATE per sender number (one Messaging Service
+        counts as one sender unless TWILIO_SEND_RATE is raised for its pool)."""
+        senders = 1 if self.twilio_messaging_service_sid else len(self.twilio_from_numbers)
+        return self.twilio_send_rate * max(senders, 1)
 
     def require(self, *names: str) -> None:
         """Raise ConfigError naming every listed setting (by env name) that is unset."""

@@ -8,4 +8,5 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh dev
 echo "== ruff"; .venv/bin/ruff check .
 echo "== mypy"; .venv/bin/mypy
+echo "== prism"; ./scripts/install-prism.sh  # the Twilio contract test needs it (fails without)
 echo "== pytest"; .venv/bin/python -m pytest "$@"

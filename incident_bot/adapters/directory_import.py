@@ -29,6 +29,8 @@ from incident_bot.service.ports import DirectoryRepository
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
+MAX_YAML_VALUES = 300_000  # bounds the YAML parser's time (a few seconds at most)
+MAX_SHOWN_COLUMNS = 20  # of a header echoed in a message
 MAX_TEXT = 200  # the database's limit for keys, names and organisations
 DEFAULT_REGION = "GB"
 REQUIRED_COLUMNS = ("name", "organisation", "roles", "tier", "slack_user_id", "phone",
@@ -125,7 +127,9 @@ class _Row:
         return self.lines.get(column, self.line)
 
     def add(self, column: str, message: str, severity: str = "error") -> None:
-        self.problems.append(Problem(self.file, self.where(column), column, message, severity))
+        # Cells and keys echoed in a message may hold line breaks: a problem stays one line.
+        self.problems.append(Problem(self.file, self.where(column), _one_line(column),
+                                     _one_line(message), severity))
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -183,12 +187,21 @@ def _check_header(header: list[str], line: int, path: Path) -> list[str]:
                           f"columns {', '.join(REQUIRED_COLUMNS)}", "header")
     doubled = sorted({c for c in columns if c and columns.count(c) > 1})
     if doubled:
-        raise _whole_file(path, line, f"column(s) given twice: {', '.join(doubled)}", "header")
+        raise _whole_file(path, line, f"column(s) given twice: {_shown_header(doubled)}",
+                          "header")
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise _whole_file(path, line, f"missing required column(s): {', '.join(missing)} "
-                          f"(the header line has: {', '.join(c for c in columns if c)})", "header")
+                          f"(the header line has: {_shown_header(columns)})", "header")
     return columns
+
+
+def _shown_header(columns: list[str]) -> str:
+    """The header as read, for a message: a first line that is really a data row (the header
+    was left out) must not be echoed with its names and numbers, so cells are masked and cut."""
+    shown = [_quote(c)[1:-1] for c in columns[:MAX_SHOWN_COLUMNS] if c]
+    more = len([c for c in columns if c]) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
 def _column_name(cell: str) -> str:
@@ -206,9 +219,10 @@ def _csv_row(row: _Row, columns: list[str], cells: list[str]) -> _Row:
 
 def _read_yaml_rows(path: Path) -> tuple[list[_Row], list[Problem]]:
     try:
-        document = read_yaml(path)
+        document = read_yaml(path, max_nodes=MAX_YAML_VALUES)
     except InputError as exc:  # not UTF-8, too big, bad syntax: already located
-        raise DirectoryImportError(exc.problems) from None
+        raise DirectoryImportError([replace(p, path=p.path or "file")
+                                    for p in exc.problems]) from None
     if not isinstance(document.data, list):
         raise _whole_file(path, document.line(()), "a YAML directory must be a list of people "
                           "(each '- name: ...' with the same fields as the CSV columns)")
@@ -227,7 +241,7 @@ def _yaml_row(path: Path, document: Any, index: int, item: Any) -> _Row:
     for key, value in item.items():
         row.lines[key] = document.line((index, key)) or row.line
         if key not in COLUMNS:
-            row.add(key, f"unknown field '{key}' is ignored (nothing in it is stored)"
+            row.add(key or "row", f"unknown field '{key}' is ignored (nothing in it is stored)"
                     f"{_did_you_mean(key, COLUMNS)}", "warning")
         else:
             row.values[key] = value
@@ -417,6 +431,10 @@ def _quote(text: str) -> str:
     return f"'{mask_typed_number(text) if digits >= 7 else text[:40]}'"
 
 
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.75)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -431,7 +449,7 @@ def _mark_duplicate_keys(rows: list[_Row]) -> None:
     for row in rows:
         if row.key in first_line:
             column = "id" if row.values.get("id") else "name"
-            row.add(column, f"duplicate key '{row.key}': line {first_line[row.key]} already "
+            row.add(column, f"duplicate key {_quote(row.key)}: line {first_line[row.key]} already "
                     "has it" + ("" if column == "id" else " (same name and organisation): "
                                 "add an id column"))
         elif row.key:
@@ -442,7 +460,7 @@ def _without_slack_clashes(accepted: list[tuple[_Row, Person]],
                            existing: list[Person]) -> list[tuple[_Row, Person]]:
     """Drop (with an error) a row whose Slack user id belongs to someone else."""
     in_file = {person.key for _, person in accepted}
-    slack_owner = {p.slack_user_id: f"'{p.key}' in the directory" for p in existing
+    slack_owner = {p.slack_user_id: f"{_quote(p.key)} in the directory" for p in existing
                    if p.slack_user_id and p.key not in in_file}
     kept = []
     for row, person in accepted:
@@ -477,7 +495,8 @@ def _deputy_key(row: _Row, person: Person, keys: set[str],
     matches = {wanted} if wanted in keys else by_name.get(_fold(wanted), set())
     if len(matches) > 1:
         row.add("deputy", f"{_quote(wanted)} matches {len(matches)} people "
-                f"({', '.join(sorted(matches))}): give their id; left empty", "warning")
+                f"({', '.join(_quote(m) for m in sorted(matches))}): give their id; left empty",
+                "warning")
     elif not matches:
         row.add("deputy", f"{_quote(wanted)} is not in this file or the directory; left empty",
                 "warning")

@@ -5,10 +5,16 @@ copying from somewhere untrusted, so this reader treats input as hostile:
 
 - files over 1 MiB are refused before parsing;
 - nesting deeper than 50 levels is refused (PyYAML composes recursively);
+- more than 50,000 values (scalars, lists and mappings) is refused, so that composing time
+  is bounded too (a third of a second); the biggest shipped playbook has under 2,000;
 - anchors and aliases are refused (they make billion-laughs expansion possible and are never
   needed in a playbook);
 - bytes that are not UTF-8, duplicate keys, non-scalar keys, unknown tags and syntax errors all
   become located problems (``file:line: <root>: ...``), never a traceback.
+
+Events come from libyaml when PyYAML has it (six times faster than PyYAML's Python scanner);
+composing (where the guards above live) and constructing are PyYAML's Python code either way. A
+syntax error is worded by PyYAML's Python parser, which says what it expected and what it found.
 
 The result is plain Python values (dict, list, str, int, float, bool, None) plus a map from
 each value's path (a tuple of mapping keys and list indexes) to its 1-based line. Keys are
@@ -27,13 +33,20 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 from incident_bot.errors import InputError, Problem
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 50
+MAX_NODES = 50_000
 
 PathKey = str | int
 YamlPath = tuple[PathKey, ...]
@@ -69,20 +82,42 @@ class _Refused(Exception):
         self.line, self.message = line, message
 
 
-class _GuardedLoader(yaml.SafeLoader):
-    """A SafeLoader whose composer refuses anchors, aliases and deep nesting."""
+class _PythonParser(Reader, Scanner, Parser):
+    """PyYAML's pure-Python event source, for a PyYAML built without libyaml."""
 
     def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
+# libyaml scans and parses about six times faster than PyYAML's Python code.
+_Parser: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None) or _PythonParser
+
+
+class _GuardedLoader(Composer, _Parser, SafeConstructor, Resolver):  # type: ignore[misc]
+    """A safe loader whose (Python) composer refuses anchors, aliases, deep nesting and too
+    many values. Events come from libyaml when PyYAML has it; everything else is PyYAML's."""
+
+    def __init__(self, stream: str, max_nodes: int = MAX_NODES) -> None:
+        _Parser.__init__(self, stream)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
         self._depth = 0
+        self._nodes, self._max_nodes = 0, max_nodes
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        event: Any = self.peek_event()
         line = event.start_mark.line + 1
         if isinstance(event, AliasEvent):
             raise _Refused(line, f"alias '*{event.anchor}' is not allowed: write the value out")
         if isinstance(event, ScalarEvent | CollectionStartEvent) and event.anchor is not None:
             raise _Refused(line, f"anchor '&{event.anchor}' is not allowed: write values out")
+        self._nodes += 1
+        if self._nodes > self._max_nodes:
+            raise _Refused(line, f"more than {self._max_nodes} values: the file is too big "
+                           "to be a playbook or directory")
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
@@ -92,7 +127,7 @@ class _GuardedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-def read_yaml(path: Path, name: str | None = None) -> LocatedYaml:
+def read_yaml(path: Path, name: str | None = None, max_nodes: int = MAX_NODES) -> LocatedYaml:
     """Read and parse one YAML file; raise InputError with one located problem if it can't."""
     shown = name or str(path)
     try:
@@ -105,36 +140,73 @@ def read_yaml(path: Path, name: str | None = None) -> LocatedYaml:
         raise _whole_file(shown, f"cannot read the file: {exc.strerror or exc}") from None
     if len(raw) > MAX_BYTES:  # grew since stat
         raise _whole_file(shown, f"file is over the limit of {MAX_BYTES} bytes (1 MiB)")
-    return parse_yaml(raw, shown)
+    return parse_yaml(raw, shown, max_nodes)
 
 
-def parse_yaml(source: bytes | str, name: str) -> LocatedYaml:
+def parse_yaml(source: bytes | str, name: str, max_nodes: int = MAX_NODES) -> LocatedYaml:
     """Parse YAML text (bytes must be UTF-8) into plain values with their lines."""
     text = _decode(source, name) if isinstance(source, bytes) else source
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise _whole_file(name, f"text is over the limit of {MAX_BYTES} bytes (1 MiB)")
     lines: dict[YamlPath, int] = {}
     try:
-        data = _compose_and_build(text, lines)
+        data = _compose_and_build(text, lines, max_nodes)
     except _Refused as exc:
         raise _located(name, exc.line, exc.message) from None
     except yaml.MarkedYAMLError as exc:
-        raise _located(name, *_describe_marked(exc)) from None
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, max(exc.position, 0)) + 1
-        raise _located(name, line, f"character U+{exc.character:04X} is not allowed") from None
+        raise _located(name, *_describe_marked(_python_wording(exc, text))) from None
+    except yaml.reader.ReaderError as error:
+        found = _python_position(error, text)
+        line = text.count("\n", 0, max(found.position, 0)) + 1
+        raise _located(name, line, f"character {_code_point(found.character)} is not "
+                       "allowed") from None
+    except UnicodeEncodeError as exc:  # a lone surrogate in text handed over as str
+        line = text.count("\n", 0, max(exc.start, 0)) + 1
+        raise _located(name, line, f"character {_code_point(text[exc.start])} is not "
+                       "allowed") from None
     except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML error we know is above
         raise _located(name, 1, f"YAML error: {exc}") from None
+    lines.setdefault((), 1)  # an empty document is still located: its problems are on line 1
     return LocatedYaml(name, data, lines)
 
 
-def _compose_and_build(text: str, lines: dict[YamlPath, int]) -> Any:
-    loader = _GuardedLoader(text)  # the reader checks every character here
+def _compose_and_build(text: str, lines: dict[YamlPath, int], max_nodes: int) -> Any:
+    loader = _GuardedLoader(text, max_nodes)  # the reader checks every character here
     try:
         root = loader.get_single_node()
         return _build(loader, root, (), lines) if root is not None else None
     finally:
         loader.dispose()
+
+
+def _python_wording(exc: yaml.MarkedYAMLError, text: str) -> yaml.MarkedYAMLError:
+    """PyYAML's own parser words syntax errors better than libyaml ("expected ',' or ']', but
+    got ':'"): on the error path only, parse again with it (events only) for its message."""
+    if not yaml.__with_libyaml__ or not isinstance(exc, yaml.scanner.ScannerError
+                                                   | yaml.parser.ParserError):
+        return exc
+    try:
+        for _ in yaml.parse(text, Loader=yaml.SafeLoader):
+            pass
+    except yaml.MarkedYAMLError as python_error:
+        return python_error
+    except yaml.YAMLError:
+        return exc
+    return exc  # pragma: no cover - the two parsers disagree: keep libyaml's message
+
+
+def _python_position(exc: yaml.reader.ReaderError, text: str) -> yaml.reader.ReaderError:
+    """libyaml counts UTF-8 bytes; PyYAML's reader, which checks every character as it is made,
+    counts characters, so its error gives the right line."""
+    try:
+        Reader(text)
+    except yaml.reader.ReaderError as python_error:
+        return python_error
+    return exc  # pragma: no cover - the two readers disagree: keep libyaml's
+
+
+def _code_point(character: int | str) -> str:
+    return f"U+{character if isinstance(character, int) else ord(character[:1] or ' '):04X}"
 
 
 def _decode(raw: bytes, name: str) -> str:

@@ -4,6 +4,7 @@ incident clocks (``T0+2h``, ``E0-30m``, ``E0``, or an absolute ISO-8601 UTC time
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -19,24 +20,42 @@ class DurationSyntaxError(ValueError):
     """Text is not a duration or relative time; the message says what is accepted."""
 
 
+MAX_DURATION = timedelta(days=3653)  # ten years: beyond that, clock arithmetic overflows
+
+
 def parse_duration(text: str | int) -> timedelta:
     """Parse ``90s``, ``10m``, ``2h``, ``1h30m``, ``1d`` or ISO-8601 ``PT10M``; a bare int is
-    seconds."""
+    seconds. Durations longer than ten years (either way) are refused."""
     if isinstance(text, bool):
-        raise DurationSyntaxError(f"{text!r} is not a duration")
+        raise DurationSyntaxError(f"{_shown(text)} is not a duration")
     if isinstance(text, int):
-        return timedelta(seconds=text)
+        return _bounded(text, lambda: timedelta(seconds=text))
     raw = str(text).strip()
     match = _SHORT.match(raw) or _ISO.match(raw.upper())
     if match is None or raw.upper() in {"P", "PT"} or not any(match.groupdict().values()):
         raise DurationSyntaxError(
-            f"{text!r} is not a duration: write e.g. 90s, 10m, 2h, 1h30m or PT10M"
+            f"{_shown(text)} is not a duration: write e.g. 90s, 10m, 2h, 1h30m or PT10M"
         )
     parts = {k: float(v) for k, v in match.groupdict().items() if v}
-    return timedelta(
+    return _bounded(text, lambda: timedelta(
         days=parts.get("d", 0), hours=parts.get("h", 0),
         minutes=parts.get("m", 0), seconds=parts.get("s", 0),
-    )
+    ))
+
+
+def _bounded(text: str | int, build: Callable[[], timedelta]) -> timedelta:
+    try:
+        value = build()
+    except (OverflowError, ValueError):  # more days than timedelta holds, or infinity
+        value = MAX_DURATION * 2
+    if abs(value) > MAX_DURATION:
+        raise DurationSyntaxError(f"{_shown(text)} is too long: a duration is at most ten years")
+    return value
+
+
+def _shown(text: object) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 def format_duration(value: timedelta) -> str:
@@ -92,8 +111,8 @@ def parse_relative_time(text: str) -> RelativeTime:
         instant = datetime.fromisoformat(raw)
     except ValueError:
         raise DurationSyntaxError(
-            f"{text!r} is not a time: write T0, T0+2h, E0-30m, or 2026-05-01T06:00:00+00:00"
+            f"{_shown(text)} is not a time: write T0, T0+2h, E0-30m, or 2026-05-01T06:00:00+00:00"
         ) from None
     if instant.tzinfo is None:
-        raise DurationSyntaxError(f"{text!r} has no UTC offset: add +00:00 or Z")
+        raise DurationSyntaxError(f"{_shown(text)} has no UTC offset: add +00:00 or Z")
     return RelativeTime(None, timedelta(0), instant)

@@ -12,19 +12,33 @@ voice port, and records the provider's id. Neither Slack nor Twilio has an idemp
 - a 429 or other transient error is retried with exponential backoff and jitter (honouring
   Retry-After); a permanent error fails the row and tells the domain, which moves the contact
   to the next rung of its ladder.
+
+Pacing: with a :class:`Pacing`, SMS and voice go out at a pace kept in the database (one
+``send_pace`` row per channel, see ``service/pacing.py``), so it holds across replicas, on the
+injected clock (e.g. 10 messages a second per sender number, 1 call a second). Only as many SMS and
+voice rows are claimed as there are tokens, so a backlog of thousands of tier-3 texts waits in
+the outbox, where a tier-1 text added later still goes first (claims are by priority): it
+leaves on the next tick. Chat rows are claimed on their own and never wait behind texts.
+
+Before an SMS or call leaves, the contact's current state in the incident is checked again: a
+contact who opted out (STOP), was marked unsafe to call or a wrong number, confirmed, or moved
+on to another rung while the row waited is not contacted; the row is cancelled with the reason.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
 
 from incident_bot.domain.commands import DeliveryReport
 from incident_bot.domain.effects import OutboxChannel
+from incident_bot.domain.ladder import ContactRound
+from incident_bot.domain.ringround import RingRound
 from incident_bot.errors import NotFoundError, PermanentProviderError, TransientProviderError
 from incident_bot.service.handlers import IncidentService
+from incident_bot.service.pacing import Pacing
 from incident_bot.service.ports import (
     ChatPort,
     Clock,
@@ -58,6 +72,7 @@ class Dispatcher:
         base_backoff: float = 2.0,
         max_backoff: float = 300.0,
         rng: random.Random | None = None,
+        pacing: Pacing | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -68,13 +83,46 @@ class Dispatcher:
         self._max_attempts = max_attempts
         self._base_backoff, self._max_backoff = base_backoff, max_backoff
         self._rng = rng or random.Random(0)  # noqa: S311 - jitter, not secrecy
+        self._rates = _rates(pacing)
+        self._burst = pacing.burst_seconds if pacing else 1.0
+        self._channels: dict[str, str] = {}  # incident id -> its Slack channel, once it has one
 
     def dispatch(self, limit: int = 50) -> int:
-        """Send what is due; returns how many rows were sent."""
+        """Send what is due (phone channels within their pace); returns how many were sent."""
+        if not self._rates:
+            return self._deliver_all(self._claim(limit, None))
+        sent = self._deliver_all(self._claim(limit, CHAT_CHANNELS))
+        for channel in (OutboxChannel.SMS, OutboxChannel.VOICE):
+            sent += self._deliver_all(self._claim(limit, {channel}, self._rates.get(channel)))
+        return sent
+
+    def _claim(self, limit: int, channels: Collection[OutboxChannel] | None,
+               rate: float | None = None) -> list[OutboxItem]:
+        """Lease up to ``limit`` items on ``channels``; with a ``rate``, only as many as the
+        pool-wide pace allows now (the pace row and the claim share one transaction)."""
+        wanted = None if channels is None else [c.value for c in channels]
+        paced = wanted[0] if rate is not None and wanted is not None else None
+        now = self._clock.now()
         with self._uow_factory() as uow:
-            items = uow.outbox.claim(self._clock.now(), limit, self._lease_seconds, self._worker)
+            if paced is not None and rate is not None:
+                limit = uow.pace.take(paced, limit, rate, self._burst, now)
+            items = uow.outbox.claim(now, limit, self._lease_seconds, self._worker,
+                                     channels=wanted) if limit > 0 else []
+            if paced is not None and rate is not None and len(items) < limit:
+                uow.pace.give_back(paced, limit - len(items), rate, now)
             uow.commit()
-        return sum(self._deliver(item) for item in items)
+        return items
+
+    def _deliver_all(self, items: list[OutboxItem]) -> int:
+        rounds = self._ring_rounds(items)
+        sent = 0
+        for item in items:
+            reason = _stop_reason(item, rounds.get(item.incident_id))
+            if reason is not None:
+                self._cancel(item, reason)
+            else:
+                sent += self._deliver(item)
+        return sent
 
     def _deliver(self, item: OutboxItem) -> bool:
         try:
@@ -112,13 +160,45 @@ class Dispatcher:
             return self._sms.find_sent(phone, item.notify.body, since)
         return self._voice.find_placed(phone, str(item.id), since)
 
-    def _chat_address(self, item: OutboxItem) -> str | None:
+    # ---- the contact's current state --------------------------------------------------------
+
+    def _ring_rounds(self, items: list[OutboxItem]) -> dict[str, RingRound | None]:
+        """The current ring-round of each incident with a phone item in this batch."""
+        wanted = {i.incident_id for i in items if i.notify.channel in PHONE_CHANNELS}
+        rounds: dict[str, RingRound | None] = {}
         with self._uow_factory() as uow:
-            if item.notify.channel is OutboxChannel.SLACK_DM:
+            for incident_id in wanted:
+                try:
+                    document = uow.incidents.get(incident_id).document
+                except NotFoundError:
+                    rounds[incident_id] = None
+                    continue
+                ringround = document.get("ringround")
+                rounds[incident_id] = RingRound.from_dict(ringround) if ringround else None
+        return rounds
+
+    def _cancel(self, item: OutboxItem, reason: str) -> None:
+        with self._uow_factory() as uow:
+            uow.outbox.mark_cancelled(item.id, reason, self._clock.now())
+            uow.commit()
+        log.info("outbox.cancelled key=%s reason=%s", item.key, reason)
+
+    # ---- addresses --------------------------------------------------------------------------
+
+    def _chat_address(self, item: OutboxItem) -> str | None:
+        if item.notify.channel is OutboxChannel.SLACK_DM:
+            with self._uow_factory() as uow:
                 person = uow.directory.get(item.notify.recipient)
-                return person.slack_user_id if person else None
-            document = uow.incidents.get(item.incident_id).document
-        channel_id = document.get("channel_id")
+            return person.slack_user_id if person else None
+        # An incident's channel never changes once it exists, and reading it means loading the
+        # whole incident document: remember it.
+        known = self._channels.get(item.incident_id)
+        if known is not None:
+            return known
+        with self._uow_factory() as uow:
+            channel_id = uow.incidents.get(item.incident_id).document.get("channel_id")
+        if channel_id:
+            self._channels[item.incident_id] = str(channel_id)
         return str(channel_id) if channel_id else None
 
     def _phone_of(self, person_key: str) -> str:
@@ -127,6 +207,8 @@ class Dispatcher:
         if person is None or not person.phone:
             raise PermanentProviderError(f"{person_key} has no phone number", code="no_number")
         return person.phone
+
+    # ---- failures ---------------------------------------------------------------------------
 
     def _retry_or_give_up(self, item: OutboxItem, error: TransientProviderError) -> None:
         if item.attempts >= self._max_attempts:
@@ -152,3 +234,32 @@ class Dispatcher:
         if item.notify.channel in PHONE_CHANNELS:
             self._incidents.execute(item.incident_id, DeliveryReport(
                 outbox_key=item.key, status="failed", error_code=code, by="dispatcher"))
+
+
+def _rates(pacing: Pacing | None) -> dict[OutboxChannel, float]:
+    if pacing is None:
+        return {}
+    rates = {OutboxChannel.SMS: pacing.sms_per_second,
+             OutboxChannel.VOICE: pacing.calls_per_second}
+    return {channel: rate for channel, rate in rates.items() if rate}
+
+
+def _stop_reason(item: OutboxItem, ringround: RingRound | None) -> str | None:
+    """Why this SMS or call must not go out any more (None: send it)."""
+    if item.notify.channel not in PHONE_CHANNELS or ringround is None:
+        return None
+    try:
+        _, contact = ringround.find(item.notify.recipient)
+    except NotFoundError:
+        return None  # not a ring-round contact: nothing to re-check
+    return _contact_stop_reason(item, contact)
+
+
+def _contact_stop_reason(item: OutboxItem, contact: ContactRound) -> str | None:
+    if contact.opted_out:
+        return "contact opted out (STOP)"
+    if contact.terminal:
+        return f"contact is {contact.state.value}"
+    if item.notify.purpose.startswith("ringround.") and contact.send_key != item.key:
+        return "superseded: the contact has moved to another rung"
+    return None

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from incident_bot.domain import incident as domain
 from incident_bot.domain import views
+from incident_bot.domain.classification import command_texts, refuse_above_official
 from incident_bot.domain.commands import Command, DeliveryReport, SmsReceived, VoiceDigit
 from incident_bot.domain.effects import Effect, Notify, OutboxChannel, RecordDecision, ScheduleTimer
 from incident_bot.domain.playbook import Classification, Playbook
@@ -83,6 +84,8 @@ class IncidentService:
         incident_id = incident_id or self._new_id()
         now = self._clock.now()
         try:
+            refuse_above_official({"summary": request.summary, "area": request.area,
+                                   **{f"variable {k}": v for k, v in request.variables.items()}})
             with self._uow_factory() as uow:
                 incident, effects = domain.start_incident(
                     incident_id, playbook, params, uow.directory.all(), request.started_by,
@@ -102,9 +105,11 @@ class IncidentService:
         """Run one domain command against the locked incident."""
         now = self._clock.now()
         try:
+            refuse_above_official(command_texts(command))
             with self._uow_factory() as uow:
                 incident = self._load_for_update(uow, incident_id)
-                effects = domain.handle(incident, command, now)
+                # On error the transaction rolls back and this copy is dropped: no snapshot.
+                effects = domain.handle(incident, command, now, restore=False)
                 uow.incidents.save(incident_id, incident.status, incident.to_dict(), now)
                 write_effects(uow, incident_id, effects, now)
                 uow.commit()

@@ -7,7 +7,7 @@ the recording fakes in ``tests/fakes.py``. Nothing here imports a vendor library
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -113,6 +113,9 @@ class TimerRepository(Protocol):
     def mark_fired(self, timer_id: int, now: datetime) -> None: ...
     def release(self, timer_id: int, error: str, retry_at: datetime) -> None: ...
     def pending(self, incident_id: str | None = None) -> list[DueTimer]: ...
+    def of_incident(self, incident_id: str) -> list[dict[str, Any]]:
+        """Every timer of the incident, whatever its status (for an export)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -132,14 +135,18 @@ class OutboxRepository(Protocol):
     def add(self, incident_id: str, notify: Notify, now: datetime) -> bool:
         """Insert unless the key exists; True when inserted."""
         ...
-    def claim(self, now: datetime, limit: int, lease_seconds: float,
-              worker: str) -> list[OutboxItem]:
-        """Lease up to ``limit`` sendable items, lowest priority number first."""
+    def claim(self, now: datetime, limit: int, lease_seconds: float, worker: str,
+              channels: Collection[str] | None = None) -> list[OutboxItem]:
+        """Lease up to ``limit`` sendable items, lowest priority number first (only on
+        ``channels`` when given: the dispatcher paces SMS and voice separately)."""
         ...
     def mark_sent(self, item_id: int, provider_id: str | None, status: str,
                   now: datetime) -> None: ...
     def mark_retry(self, item_id: int, error: str, retry_at: datetime) -> None: ...
     def mark_failed(self, item_id: int, error: str, now: datetime) -> None: ...
+    def mark_cancelled(self, item_id: int, reason: str, now: datetime) -> None:
+        """Never send this item (e.g. the contact opted out while it waited)."""
+        ...
     def by_provider_id(self, provider_id: str) -> OutboxItem | None: ...
     def get(self, item_id: int) -> OutboxItem | None: ...
     def latest_to(self, recipient: str, channel: str) -> OutboxItem | None:
@@ -148,6 +155,17 @@ class OutboxRepository(Protocol):
     def record_status(self, item_id: int, status: str, error_code: str | None,
                       now: datetime) -> None: ...
     def items(self, incident_id: str | None = None) -> list[OutboxItem]: ...
+    def history(self, item_id: int) -> list[tuple[str, str | None, datetime]]:
+        """The statuses recorded for an item, oldest first: (status, error_code, at)."""
+        ...
+
+
+class PaceRepository(Protocol):
+    """The pool-wide send pace per phone channel (see ``service/pacing.py``)."""
+
+    def take(self, channel: str, wanted: int, rate: float, burst_seconds: float,
+             now: datetime) -> int: ...
+    def give_back(self, channel: str, unused: int, rate: float, now: datetime) -> None: ...
 
 
 class AuditEntry(TypedDict):
@@ -176,6 +194,7 @@ class UnitOfWork(Protocol):
     timers: TimerRepository
     outbox: OutboxRepository
     audit: AuditRepository
+    pace: PaceRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

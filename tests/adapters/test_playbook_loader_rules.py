@@ -11,7 +11,7 @@ N = BASE_LINES  # the line of the last line of the base playbook
 
 def test_an_empty_file_says_what_a_playbook_needs(tmp_path: Path):
     assert problems_in(tmp_path, "", base="") == [
-        "?: <root>: the file is empty: a playbook needs at least id, title, classification, "
+        "1: <root>: the file is empty: a playbook needs at least id, title, classification, "
         "started_by, coordinator, roles"
     ]
 

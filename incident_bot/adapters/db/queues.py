@@ -7,10 +7,11 @@ dialects, so a duplicate neither raises nor spoils the transaction) and leased b
 from __future__ import annotations
 
 import builtins
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -76,6 +77,14 @@ class SqlTimers:
             query = query.where(TimerRow.incident_id == incident_id)
         return [_due(r) for r in self._session.scalars(query)]
 
+    def of_incident(self, incident_id: str) -> builtins.list[dict[str, Any]]:
+        """Every timer of an incident, whatever its status, earliest first (for an export)."""
+        rows = self._session.scalars(select(TimerRow).where(TimerRow.incident_id == incident_id)
+                                     .order_by(TimerRow.due_at, TimerRow.id))
+        return [{"key": r.key, "kind": r.kind, "payload": dict(r.payload), "due_at": r.due_at,
+                 "status": r.status, "attempts": r.attempts, "fired_at": r.fired_at,
+                 "last_error": r.last_error} for r in rows]
+
     def _set(self, timer_id: int, **values: Any) -> None:
         self._session.execute(update(TimerRow).where(TimerRow.id == timer_id).values(**values))
 
@@ -104,14 +113,16 @@ class SqlOutbox:
             "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
         })
 
-    def claim(self, now: datetime, limit: int, lease_seconds: float,
-              worker: str) -> list[OutboxItem]:
-        """Lease sendable items: lowest priority number, then oldest attempt time, then id."""
-        rows = lease(self._session, OutboxRow,
-                     where=claimable(OutboxRow, "pending", OutboxRow.next_attempt_at, "sending",
-                                     now),
-                     order_by=OUTBOX_ORDER, leased="sending", now=now, limit=limit,
-                     lease_seconds=lease_seconds, worker=worker)
+    def claim(self, now: datetime, limit: int, lease_seconds: float, worker: str,
+              channels: Collection[str] | None = None) -> builtins.list[OutboxItem]:
+        """Lease sendable items: lowest priority number, then oldest attempt time, then id;
+        only on ``channels`` when given."""
+        where = claimable(OutboxRow, "pending", OutboxRow.next_attempt_at, "sending", now)
+        if channels is not None:
+            where = and_(where, OutboxRow.channel.in_(list(channels)))
+        rows = lease(self._session, OutboxRow, where=where, order_by=OUTBOX_ORDER,
+                     leased="sending", now=now, limit=limit, lease_seconds=lease_seconds,
+                     worker=worker)
         return [_item(r) for r in rows]
 
     def mark_sent(self, item_id: int, provider_id: str | None, status: str,
@@ -127,6 +138,10 @@ class SqlOutbox:
     def mark_failed(self, item_id: int, error: str, now: datetime) -> None:
         self._set(item_id, status="failed", last_error=error[:MAX_ERROR], lease_until=None)
         self._event(item_id, "failed", None, now)
+
+    def mark_cancelled(self, item_id: int, reason: str, now: datetime) -> None:
+        self._set(item_id, status="cancelled", last_error=reason[:MAX_ERROR], lease_until=None)
+        self._event(item_id, "cancelled", None, now)
 
     def by_provider_id(self, provider_id: str) -> OutboxItem | None:
         row = self._session.scalars(select(OutboxRow).where(

@@ -169,6 +169,16 @@ class DeliveryEventRow(Base):
     at: Mapped[datetime]
 
 
+class PaceRow(Base):
+    """The send pace of one phone channel, shared by every replica: the GCRA's theoretical
+    arrival time (when the next send would be on schedule). See ``adapters/db/pace.py``."""
+
+    __tablename__ = "send_pace"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    tat: Mapped[datetime]
+
+
 class AuditRow(Base):
     """Refused actions and access to personal data."""
 

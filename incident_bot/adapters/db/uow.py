@@ -11,6 +11,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from incident_bot.adapters.db.engine import as_store_error
+from incident_bot.adapters.db.pace import SqlPace
+from incident_bot.adapters.db.personal_data import SqlPersonalData
 from incident_bot.adapters.db.queues import SqlOutbox, SqlTimers
 from incident_bot.adapters.db.repositories import (
     SqlAudit,
@@ -19,12 +21,14 @@ from incident_bot.adapters.db.repositories import (
     SqlIncidents,
 )
 from incident_bot.errors import StoreError
+from incident_bot.service.personal_data import PersonalDataStore
 from incident_bot.service.ports import (
     AuditRepository,
     DecisionLogRepository,
     DirectoryRepository,
     IncidentRepository,
     OutboxRepository,
+    PaceRepository,
     TimerRepository,
 )
 
@@ -45,6 +49,8 @@ class SqlUnitOfWork:
     timers: TimerRepository
     outbox: OutboxRepository
     audit: AuditRepository
+    pace: PaceRepository
+    personal_data: PersonalDataStore
 
     def __init__(self, engine: Engine, now: Callable[[], datetime] = _utc_now) -> None:
         self._engine = engine
@@ -62,6 +68,8 @@ class SqlUnitOfWork:
         self.timers = SqlTimers(session)
         self.outbox = SqlOutbox(session)
         self.audit = SqlAudit(session)
+        self.pace = SqlPace(session)
+        self.personal_data = SqlPersonalData(session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

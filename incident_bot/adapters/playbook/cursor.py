@@ -20,6 +20,7 @@ from incident_bot.errors import Problem
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
 """The value of a key that is not in the file (as opposed to an explicit ``null``)."""
 
+MAX_PROBLEMS = 500  # per file: enough to fix, not a flood from a hostile file
 LABEL_KEYS = ("id", "code", "tier")
 _LABEL = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -27,20 +28,33 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 @dataclass
 class Report:
-    """Every problem found in one file, in the order found."""
+    """Every problem found in one file, in the order found (at most ``MAX_PROBLEMS`` kept).
+
+    Errors are counted as they are added: the builders ask for the count after every list
+    item, so counting by scanning the list would make a hostile 50,000-item file quadratic."""
 
     file: str
     problems: list[Problem] = field(default_factory=list)
+    error_count: int = 0
+    dropped: int = 0  # problems beyond MAX_PROBLEMS, counted but not kept
 
     def add(self, line: int | None, path: str, message: str, severity: str = "error") -> None:
-        self.problems.append(Problem(self.file, line, path, one_line(message), severity))
-
-    @property
-    def error_count(self) -> int:
-        return sum(1 for p in self.problems if p.severity == "error")
+        self.error_count += severity == "error"
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.dropped += 1
+            return
+        # A key may hold a line break too: the path is escaped like the message.
+        self.problems.append(Problem(self.file, line, one_line(path), one_line(message),
+                                     severity))
 
     def sorted(self) -> list[Problem]:
-        return sorted(self.problems, key=lambda p: p.line or 0)
+        shown = sorted(self.problems, key=lambda p: p.line or 0)
+        if self.dropped:
+            last = max((p.line or 1 for p in shown), default=1)
+            shown.append(Problem(self.file, last, "", f"{self.dropped} more problem(s) not "
+                                 f"shown (only the first {MAX_PROBLEMS} are): fix these first",
+                                 "error" if self.error_count else "warning"))
+        return shown
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import typer
 
-from incident_bot.entrypoints.cli import db, directory, exercise, log, playbooks, templates
+from incident_bot.entrypoints.cli import (
+    db,
+    directory,
+    exercise,
+    incidents,
+    log,
+    playbooks,
+    templates,
+)
+from incident_bot.entrypoints.cli.purge import purge
+from incident_bot.entrypoints.cli.report import report
+from incident_bot.entrypoints.cli.serve import serve
 
 app = typer.Typer(
     name="incident-bot",
@@ -19,8 +30,12 @@ app.add_typer(directory.app, name="directory")
 app.add_typer(db.app, name="db")
 app.add_typer(templates.app, name="templates")
 app.add_typer(log.app, name="log")
+app.add_typer(incidents.app, name="incidents")
 app.command("exercise")(exercise.exercise)
 app.command("run")(exercise.run)
+app.command("purge")(purge)
+app.command("serve")(serve)
+app.command("report")(report)
 
 
 def main() -> None:

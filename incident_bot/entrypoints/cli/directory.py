@@ -8,7 +8,6 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -22,8 +21,8 @@ from incident_bot.adapters.directory_import import ImportReport, import_director
 from incident_bot.adapters.playbook_loader import load_playbooks
 from incident_bot.domain.directory import Person
 from incident_bot.entrypoints.cli import _common
-from incident_bot.errors import ConfigError, NotFoundError
-from incident_bot.service.ports import DirectoryRepository
+from incident_bot.errors import ConfigError
+from incident_bot.service.personal_data import erase_person
 
 app = typer.Typer(help="Import, list and erase the people and contacts the bot can reach.",
                   no_args_is_help=True)
@@ -82,16 +81,22 @@ def erase(
     key: Annotated[str, typer.Argument(help="The person's key (see 'directory list').")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Erase one person from the directory (a data-protection request) and clear them as
-    anyone's deputy."""
+    """Erase one person's personal data everywhere (a data-protection request).
+
+    Removes their directory row (and clears them as anyone's deputy), their name, number and
+    Slack id from every incident, open or closed, and the text of every message to them
+    (unsent ones are cancelled). The decision log is kept. The audit line names them only by a
+    hash of their key."""
     if not yes:
-        typer.confirm(f"Erase '{key}' from the directory?", abort=True)
+        typer.confirm(f"Erase '{key}' and their personal data everywhere?", abort=True)
     with _common.exits_on_error(), _unit_of_work() as uow:
-        cleared = erase_person(uow.directory, key)
-        _audit(uow, "directory.erase", "erased", key)
+        report = erase_person(uow, key, datetime.now(UTC), f"cli:{_user()}")
         uow.commit()
-    typer.echo(f"erased '{key}'" + (f"; no longer the deputy of {cleared} person(s)"
-                                     if cleared else ""))
+    typer.echo(f"erased '{key}'" + (f"; no longer the deputy of {report.deputy_of} person(s)"
+                                     if report.deputy_of else ""))
+    typer.echo(f"incidents changed {report.incidents}, deliveries erased {report.deliveries}, "
+               f"delivery events deleted {report.delivery_events}, other mentions erased "
+               f"{report.mentions}; decision logs kept")
 
 
 def known_roles(playbooks_dir: Path) -> set[str]:
@@ -105,15 +110,6 @@ def known_roles(playbooks_dir: Path) -> set[str]:
             f"warning: {len(result.failed)} playbook file(s) in {playbooks_dir} did not load; "
             "their roles are not known", markup=False, highlight=False)
     return {role.code for playbook in result.playbooks.values() for role in playbook.roles}
-
-
-def erase_person(directory: DirectoryRepository, key: str) -> int:
-    """Erase ``key``; clear it as the deputy of anyone; return how many were cleared."""
-    if not directory.erase(key):
-        raise NotFoundError(f"no person with key '{key}' in the directory")
-    deputies_of = [p for p in directory.all() if p.deputy == key]
-    directory.upsert(replace(p, deputy=None) for p in deputies_of)
-    return len(deputies_of)
 
 
 def select_people(people: list[Person], tier: int | None, role: str | None) -> list[Person]:

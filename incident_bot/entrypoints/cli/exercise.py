@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from incident_bot.adapters import report_render
 from incident_bot.entrypoints.cli import _common
 from incident_bot.entrypoints.exercise.live import LiveView
 from incident_bot.entrypoints.exercise.report import to_markdown, to_rich
@@ -157,7 +158,18 @@ def write_files(result: ExerciseResult, report_dir: Path, seed: int) -> list[Pat
                       encoding="utf-8")
     transcript = report_dir / f"transcript-{result.incident_id}.txt"
     transcript.write_text(result.transcript.text() + "\n", encoding="utf-8")
-    return [report, transcript]
+    return [report, transcript, *write_after_action(result, report_dir)]
+
+
+def write_after_action(result: ExerciseResult, report_dir: Path) -> list[Path]:
+    """The after-action report, as Markdown and as HTML, beside the readiness report."""
+    if result.after_action is None:
+        return []
+    stem = report_dir / f"after-action-{result.incident_id}"
+    markdown, page = stem.with_suffix(".md"), stem.with_suffix(".html")
+    markdown.write_text(report_render.to_markdown(result.after_action), encoding="utf-8")
+    page.write_text(report_render.to_html(result.after_action), encoding="utf-8")
+    return [markdown, page]
 
 
 def _print_result(console: Console, result: ExerciseResult, files: list[Path]) -> None:

@@ -34,6 +34,7 @@ from incident_bot.domain.incident_model import Incident
 from incident_bot.domain.ladder import ContactState
 from incident_bot.entrypoints.exercise.transcript import UK, Transcript
 from incident_bot.entrypoints.exercise.transport import Delivery, ExerciseTransport
+from incident_bot.service.after_action import AfterActionReport, after_action_report, load_records
 from incident_bot.service.readiness import ReadinessReport, readiness_report
 
 __all__ = ["UK", "Agenda", "Delivery", "ExerciseConfig", "ExerciseResult", "ExerciseTransport",
@@ -129,6 +130,7 @@ class ExerciseResult:
     actions: int  # participant actions run
     refused: int  # of which the bot refused
     warnings: tuple[str, ...]  # log warnings from the bot (each a bug or a provider failure)
+    after_action: AfterActionReport | None = None
 
 
 class Participants(Protocol):
@@ -234,6 +236,7 @@ class Runner:
             incident_id=config.incident_id, started_at=config.start_at, ended_at=self.clock.now(),
             ended_because=reason, transcript=stage.transcript, report=self.report(),
             actions=stage.actions, refused=stage.refused, warnings=tuple(warnings),
+            after_action=self.after_action(),
         )
 
     def report(self) -> ReadinessReport:
@@ -245,6 +248,13 @@ class Runner:
             decisions = uow.decisions.entries(incident_id)
         return readiness_report(incident, directory, outbox, decisions, services.templates,
                                 self.clock.now(), self.config.verified_within_months)
+
+    def after_action(self) -> AfterActionReport | None:
+        if not self.stage.started:
+            return None
+        with self.services.uow_factory() as uow:
+            records = load_records(uow, self.config.incident_id)
+        return after_action_report(records, self.clock.now())
 
     # ---- one busy moment --------------------------------------------------------------------
 

@@ -19,8 +19,8 @@ from incident_bot.adapters.db.tables import Base
 from incident_bot.errors import StoreError
 
 
-def test_the_newest_revision_is_0001():
-    assert head_revision() == "0001"
+def test_the_newest_revision_is_0002():
+    assert head_revision() == "0002"
 
 
 def test_upgrade_brings_an_empty_database_to_head(database_url):

@@ -1,0 +1,114 @@
+"""The live dashboard in each incident channel, updated with ``chat.update`` — throttled.
+
+However many events arrive, an incident's dashboard is updated at most once every
+``min_interval`` (2 s), by the injected clock: :meth:`Dashboards.refresh` renders the current
+view and updates only when the blocks changed and the interval has passed; anything newer is
+picked up by the next refresh (the scheduler's tick), so bursts coalesce into one update. A 429
+pushes the next update past ``Retry-After``; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+
+from incident_bot.adapters.slack import channels
+from incident_bot.adapters.slack.blocks import dashboard_blocks
+from incident_bot.adapters.slack.errors import call
+from incident_bot.errors import NotFoundError, PermanentProviderError, TransientProviderError
+from incident_bot.service.handlers import IncidentService
+from incident_bot.service.ports import Clock, UnitOfWork
+
+log = logging.getLogger("incident_bot.slack.dashboard")
+
+
+@dataclass
+class _Board:
+    channel: str
+    ts: str
+    digest: str = ""
+    updated_at: datetime | None = None
+    not_before: datetime | None = None
+
+
+class Dashboards:
+    def __init__(self, client: WebClient, incidents: IncidentService,
+                 uow_factory: Callable[[], UnitOfWork], clock: Clock,
+                 min_interval: timedelta = timedelta(seconds=2)) -> None:
+        self._client, self._incidents = client, incidents
+        self._uow_factory, self._clock = uow_factory, clock
+        self._min_interval = min_interval
+        self._boards: dict[str, _Board] = {}
+        self._lock = threading.Lock()
+        self.updates = 0  # chat.update calls made (for the serve log and tests)
+
+    def posted(self, incident_id: str, channel: str, ts: str, blocks: list[dict[str, object]]
+               ) -> None:
+        """The dashboard was just posted (by the channel opening)."""
+        with self._lock:
+            self._boards[incident_id] = _Board(channel, ts, _digest(blocks), self._clock.now())
+
+    def refresh_all(self) -> int:
+        return sum(self.refresh(incident_id)
+                   for incident_id in self._incidents.open_incident_ids())
+
+    def refresh(self, incident_id: str) -> bool:
+        """Update the dashboard if it changed and may be updated now; True when updated."""
+        with self._lock:
+            board = self._board(incident_id)
+            now = self._clock.now()
+            if board is None or not self._due(board, now):
+                return False
+            blocks = dashboard_blocks(self._incidents.view(incident_id))
+            digest = _digest(blocks)
+            if digest == board.digest:
+                return False
+            return self._update(incident_id, board, blocks, digest, now)
+
+    def _due(self, board: _Board, now: datetime) -> bool:
+        if board.not_before is not None and now < board.not_before:
+            return False
+        return board.updated_at is None or now - board.updated_at >= self._min_interval
+
+    def _update(self, incident_id: str, board: _Board, blocks: list[dict[str, object]],
+                digest: str, now: datetime) -> bool:
+        try:
+            call(self._client.chat_update, channel=board.channel, ts=board.ts, blocks=blocks,
+                 text="Incident dashboard")
+        except TransientProviderError as error:
+            board.not_before = now + timedelta(seconds=error.retry_after or 2.0)
+            log.info("dashboard.deferred incident=%s retry_after=%s", incident_id,
+                     error.retry_after)
+            return False
+        except PermanentProviderError as error:
+            log.warning("dashboard.failed incident=%s code=%s", incident_id, error.code)
+            board.not_before = now + timedelta(minutes=5)
+            return False
+        board.digest, board.updated_at, board.not_before = digest, now, None
+        self.updates += 1
+        return True
+
+    def _board(self, incident_id: str) -> _Board | None:
+        board = self._boards.get(incident_id)
+        if board is not None:
+            return board
+        try:
+            channel = self._incidents.incident(incident_id).channel_id
+        except NotFoundError:
+            return None
+        ts = channels.dashboard_ts(self._uow_factory, incident_id) if channel else None
+        if channel is None or ts is None:
+            return None
+        board = self._boards[incident_id] = _Board(channel, ts)
+        return board
+
+
+def _digest(blocks: list[dict[str, object]]) -> str:
+    return hashlib.sha256(json.dumps(blocks, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,162 @@
+"""`incident-bot incidents list` and `incident-bot incidents export INCIDENT`.
+
+An export is JSON of everything the database holds for one incident: its stored document, its
+decision log, its outbox rows with their delivery records, its timers, the audit entries that
+name it, and the directory records of the people in it. Phone numbers are masked unless
+``--include-personal-data`` is given; that export is itself audited (who, when, how many
+numbers), and neither the audit entry nor the log line contains a number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from incident_bot.adapters.db import SqlUnitOfWork, make_engine, require_head
+from incident_bot.domain.directory import Person, mask_phone
+from incident_bot.domain.incident_model import Incident
+from incident_bot.entrypoints.cli._common import console, exits_on_error, settings
+from incident_bot.service.ports import DecisionEntry, OutboxItem
+
+log = logging.getLogger("incident_bot.cli.incidents")
+app = typer.Typer(help="Incidents in the database: list them, export one as JSON.",
+                  no_args_is_help=True)
+EXPORT_ACTION = "incidents export"
+
+
+@contextmanager
+def _unit_of_work() -> Iterator[SqlUnitOfWork]:
+    """A transaction on the configured database, which must already be at the newest schema."""
+    engine = make_engine(settings().database_url.get_secret_value())
+    try:
+        require_head(engine)
+        with SqlUnitOfWork(engine) as uow:
+            yield uow
+    finally:
+        engine.dispose()
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return "unknown"
+
+
+# ---- list -----------------------------------------------------------------------------------
+
+
+@app.command("list")
+def list_incidents() -> None:
+    """Every incident, oldest first: id, playbook, status, area, T0, started, last change."""
+    with exits_on_error(), _unit_of_work() as uow:
+        records = uow.incidents.all()
+    table = Table("id", "playbook", "status", "area", "T0 (UTC)", "created (UTC)",
+                  "updated (UTC)", title=f"Incidents ({len(records)})", title_justify="left")
+    for record in records:
+        params = record.document.get("params", {})
+        cells = (record.id, record.playbook_id, record.status, params.get("area", ""),
+                 params.get("t0", ""), _stamp(record.created_at), _stamp(record.updated_at))
+        table.add_row(*(Text(str(cell)) for cell in cells))
+    console.print(table)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+# ---- export ---------------------------------------------------------------------------------
+
+
+@app.command("export")
+def export(
+    incident: Annotated[str, typer.Argument(help="The incident id.")],
+    include_personal_data: Annotated[bool, typer.Option(
+        "--include-personal-data",
+        help="Include full phone numbers (the export is audited).")] = False,
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """JSON of everything the incident holds; phone numbers masked unless asked for."""
+    actor = f"cli:{_user()}"
+    with exits_on_error(), _unit_of_work() as uow:
+        data = export_incident(uow, incident, include_personal_data)
+        if include_personal_data:
+            numbers = sum(1 for p in data["people"] if p["phone"])
+            uow.audit.record(at=datetime.now(UTC), actor=actor, action=EXPORT_ACTION,
+                             outcome="personal data included",
+                             detail=f"{incident}: {numbers} phone numbers of "
+                                    f"{len(data['people'])} people exported in full")
+            uow.commit()
+    log.info("incident.exported incident=%s personal_data=%s actor=%s", incident,
+             include_personal_data, actor)
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n"
+    if output is None:
+        console.file.write(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    console.print(f"Written: {output}", markup=False, highlight=False)
+
+
+def export_incident(uow: SqlUnitOfWork, incident_id: str,
+                    include_personal_data: bool) -> dict[str, Any]:
+    record = uow.incidents.get(incident_id)  # NotFoundError names a wrong id
+    incident = Incident.from_dict(record.document)
+    people = [p for key in incident.people if (p := uow.directory.get(key)) is not None]
+    return {
+        "incident": {"id": record.id, "playbook_id": record.playbook_id,
+                     "status": record.status, "version": record.version,
+                     "created_at": record.created_at, "updated_at": record.updated_at},
+        "personal_data_included": include_personal_data,
+        "document": record.document,
+        "people": [_person(p, include_personal_data) for p in people],
+        "decision_log": [_decision(e) for e in uow.decisions.entries(incident_id)],
+        "outbox": [_outbox(uow, item) for item in uow.outbox.items(incident_id)],
+        "timers": uow.timers.of_incident(incident_id),
+        "audit": [dict(entry) for entry in uow.audit.entries()
+                  if incident_id in entry["detail"]],
+    }
+
+
+def _person(person: Person, include_personal_data: bool) -> dict[str, Any]:
+    values = dataclasses.asdict(person)
+    values["channels"] = [c.value for c in person.channels]
+    if person.phone and not include_personal_data:
+        values["phone"] = mask_phone(person.phone)
+    return values
+
+
+def _decision(entry: DecisionEntry) -> dict[str, Any]:
+    return dataclasses.asdict(entry)
+
+
+def _outbox(uow: SqlUnitOfWork, item: OutboxItem) -> dict[str, Any]:
+    notify = item.notify
+    return {
+        "id": item.id, "key": item.key, "channel": notify.channel.value,
+        "recipient": notify.recipient, "purpose": notify.purpose,
+        "message_version": notify.message_version, "language": notify.language,
+        "priority": notify.priority, "body": notify.body, "data": dict(notify.data),
+        "status": item.status, "attempts": item.attempts, "provider_id": item.provider_id,
+        "created_at": item.created_at, "next_attempt_at": item.next_attempt_at,
+        "deliveries": [{"status": status, "error_code": code, "at": at}
+                       for status, code, at in uow.outbox.history(item.id)],
+    }
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"can't export a {type(value).__name__}")

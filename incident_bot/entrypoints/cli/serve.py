@@ -1,0 +1,86 @@
+"""``incident-bot serve``: the bot, running.
+
+One process does everything: the Slack edge (Socket Mode when ``SLACK_APP_TOKEN`` is set and
+``--http`` is not given; otherwise HTTP on waitress, a threaded WSGI server) and the APScheduler
+tick that fires due timers, sends the outbox and refreshes dashboards every second.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import typer
+
+from incident_bot.adapters.scheduler import build_scheduler
+from incident_bot.adapters.slack.channels import request_channel
+from incident_bot.entrypoints.cli._common import console, exits_on_error, settings
+from incident_bot.entrypoints.slack.edge import SlackEdge, wire
+from incident_bot.entrypoints.web import WSGIApp, make_web_app
+from incident_bot.errors import ConfigError
+from incident_bot.settings import Settings
+
+log = logging.getLogger("incident_bot.serve")
+
+
+def serve(
+    http: bool = typer.Option(False, "--http", help="Serve HTTP even if SLACK_APP_TOKEN is set."),
+    host: str = typer.Option("127.0.0.1", help="HTTP mode: address to listen on."),
+    port: int = typer.Option(3000, help="HTTP mode: port to listen on."),
+    threads: int = typer.Option(8, help="HTTP mode: waitress worker threads."),
+) -> None:
+    """Run the Slack bot, its timers and its outbox until interrupted."""
+    with exits_on_error():
+        config = settings()
+        logging.basicConfig(level=config.log_level.upper(),
+                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        socket_mode = config.slack_app_token is not None and not http
+        config.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
+        edge = wire(config)  # bootstrap builds the Twilio ports (and their pacing) itself
+        reopen_missing_channels(edge)
+        scheduler = build_scheduler(edge.tick, 1.0)
+        scheduler.start()
+        try:
+            if socket_mode:
+                console.print("incident-bot: Slack Socket Mode")
+                socket_mode_handler(edge, config).start()
+            else:
+                console.print(f"incident-bot: HTTP on http://{host}:{port}/slack/events")
+                run_http(edge, config, host, port, threads)
+        finally:
+            scheduler.shutdown(wait=False)
+
+
+def socket_mode_handler(edge: SlackEdge, config: Settings) -> Any:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler  # noqa: PLC0415 - mode only
+
+    if config.slack_app_token is None:
+        raise ConfigError("missing setting(s): SLACK_APP_TOKEN")
+    return SocketModeHandler(edge.app, config.slack_app_token.get_secret_value(),
+                             web_client=edge.client)
+
+
+def run_http(edge: SlackEdge, config: Settings, host: str, port: int, threads: int) -> None:
+    import waitress  # noqa: PLC0415 - HTTP mode only
+
+    app = make_web_app(edge.app, mounts=twilio_mounts(edge, config),
+                       health=lambda: {"open_incidents":
+                                       len(edge.services.incidents.open_incident_ids())})
+    waitress.serve(app, host=host, port=port, threads=threads)
+
+
+def twilio_mounts(edge: SlackEdge, config: Settings) -> dict[str, WSGIApp]:
+    if not config.twilio_configured:
+        return {}
+    from incident_bot.adapters.twilio.webhooks import make_twilio_app  # noqa: PLC0415
+
+    return {"/twilio/": make_twilio_app(edge.services, config)}
+
+
+def reopen_missing_channels(edge: SlackEdge) -> int:
+    """Queue a channel for every open incident that has none (e.g. started from the CLI, or
+    before Slack was configured); the outbox key makes this a no-op for the others."""
+    now = edge.services.clock.now()
+    return sum(request_channel(edge.services.uow_factory, incident_id, now)
+               for incident_id in edge.services.incidents.open_incident_ids()
+               if edge.services.incidents.incident(incident_id).channel_id is None)

@@ -1,0 +1,156 @@
+"""Buttons and modals: ack first, parse the button value, run the command, and answer a refusal
+ephemerally (through the payload's response_url)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack.text import escape
+from incident_bot.domain import commands as c
+from incident_bot.domain.commands import Command
+from incident_bot.entrypoints.slack import commands
+from incident_bot.entrypoints.slack.edge import SlackEdge
+from incident_bot.entrypoints.slack.parse import UsageError, split_value
+from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError
+
+log = logging.getLogger("incident_bot.slack.actions")
+
+Body = dict[str, Any]
+OUTCOME = re.compile(re.escape(views.OUTCOME_PREFIX) + r"[a-z_]+")
+
+
+def register(app: App, edge: SlackEdge) -> None:
+    simple: dict[str, Callable[[str, str, str], Command]] = {
+        views.TASK_ACK: lambda _inc, task, by: c.AckTask(task, by),
+        views.TASK_DONE: lambda _inc, task, by: c.CompleteTask(task, by),
+        views.CALL_ACCEPT: lambda _inc, _list, by: c.AcceptCallList(caller_key=by, by=by),
+    }
+    for action_id, make in simple.items():
+        app.action(action_id)(_button(edge, make))
+
+    @app.action(OUTCOME)
+    def outcome(ack: Ack, body: Body, action: Body, respond: Respond) -> None:
+        ack()
+        code = action["action_id"].removeprefix(views.OUTCOME_PREFIX)
+        _guarded(respond, lambda: _run_on(edge, body, action, lambda _i, contact, by:
+                                          c.RecordOutcome(contact, code, by)))
+
+    @app.action(views.TASK_CANNOT)
+    def cannot_do(ack: Ack, body: Body, action: Body, client: WebClient) -> None:
+        ack()
+        incident_id, task_id = split_value(action["value"], 2)
+        client.views_open(trigger_id=body["trigger_id"],
+                          view=views.cannot_do_modal(incident_id, task_id))
+
+    @app.view(views.CANNOT_DO_MODAL)
+    def cannot_do_submitted(ack: Ack, body: Body, view: Body, client: WebClient) -> None:
+        reason = view["state"]["values"]["reason"]["reason"].get("value") or ""
+        if not reason.strip():
+            ack(response_action="errors", errors={"reason": "Say why, so it can be reassigned"})
+            return
+        ack()
+        incident_id, task_id = split_value(view["private_metadata"], 2)
+        user = body["user"]["id"]
+
+        def run() -> str:
+            edge.run(incident_id, c.CannotDoTask(task_id, reason.strip(), edge.actor(user)))
+            return ""
+        reply = _guarded_text(run)
+        if reply:  # a modal has no response_url: tell the person in their DM
+            client.chat_postMessage(channel=user, text=reply)
+
+    @app.action(views.MESSAGE_APPROVE)
+    def approve(ack: Ack, body: Body, action: Body, respond: Respond) -> None:
+        ack()
+        incident_id, message_id, version = split_value(action["value"], 3)
+        _guarded(respond, lambda: edge.run(incident_id, c.ApproveMessage(
+            message_id, int(version), edge.actor(body["user"]["id"]))))
+
+    @app.action(views.CALL_OPEN)
+    def open_contact(ack: Ack, body: Body, action: Body, respond: Respond,
+                     client: WebClient) -> None:
+        ack()
+        _guarded(respond, lambda: _show_contact(edge, client, body, action))
+
+    @app.view(views.START_MODAL)
+    def start_submitted(ack: Ack, body: Body, view: Body, client: WebClient) -> None:
+        ack()
+        values = {k: next(iter(v.values())) for k, v in view["state"]["values"].items()}
+        fields = {k: (v.get("selected_option") or {}).get("value") or v.get("value") or ""
+                  for k, v in values.items()}
+        options = {k: fields[k] for k in ("t0", "e0", "classification", "summary") if fields[k]}
+        user = body["user"]["id"]
+        reply = _guarded_text(lambda: commands.start_incident(
+            edge, user, view["private_metadata"] or view["id"], fields["playbook"],
+            fields["area"], options))
+        if reply:
+            client.chat_postMessage(channel=user, text=reply)
+
+
+DONE_LABELS = {views.TASK_ACK: "Acknowledged", views.TASK_DONE: "Done"}
+
+
+def _button(edge: SlackEdge, make: Callable[[str, str, str], Command]) -> Callable[..., None]:
+    def listener(ack: Ack, body: Body, action: Body, respond: Respond) -> None:
+        ack()
+        done = _guarded(respond, lambda: _run_on(edge, body, action, make))
+        label = DONE_LABELS.get(action["action_id"])
+        if done and label:  # the task DM loses its buttons: it has been answered
+            original = str(body.get("message", {}).get("text", ""))
+            respond(replace_original=True, text=f"{original} — {label}",
+                    blocks=views.answered_blocks(original, label))
+    return listener
+
+
+def _run_on(edge: SlackEdge, body: Body, action: Body,
+            make: Callable[[str, str, str], Command]) -> None:
+    incident_id, subject = split_value(action["value"], 2)
+    click = f"{body.get('container', {}).get('message_ts')}:{action.get('action_ts')}"
+    if not edge.first_time(f"click:{action['action_id']}:{subject}:{click}"):
+        return
+    edge.run(incident_id, make(incident_id, subject, edge.actor(body["user"]["id"])))
+
+
+def _show_contact(edge: SlackEdge, client: WebClient, body: Body, action: Body) -> None:
+    """Reveal a contact's number to their caller only, in a modal, and audit it."""
+    incident_id, contact = split_value(action["value"], 2)
+    by = edge.actor(body["user"]["id"])
+    incident = edge.services.incidents.incident(incident_id)
+    round_, entry = incident.ringround.find(contact)
+    lst = round_.call_list(entry.list_id)
+    if lst is None or by not in (lst.holder, lst.caller, lst.backup):
+        raise NotAuthorised(f"see {contact}'s number", ["their caller"])
+    now = edge.services.clock.now()
+    with edge.services.uow_factory() as uow:
+        person = uow.directory.get(contact)
+        uow.audit.record(at=now, actor=by, action="contact.phone_viewed", outcome="viewed",
+                         detail=f"{incident_id}: {contact}")
+        uow.commit()
+    phone = person.phone if person and person.phone else "(no number)"
+    client.views_open(trigger_id=body["trigger_id"],
+                      view=views.contact_modal(person.name if person else contact, phone))
+
+
+def _guarded(respond: Respond, work: Callable[[], None]) -> bool:
+    """Run ``work``; answer a refusal ephemerally. True when it went through."""
+    def run() -> str:
+        work()
+        return ""
+    reply = _guarded_text(run)
+    if reply:
+        respond(text=reply, response_type="ephemeral", replace_original=False)
+    return not reply
+
+
+def _guarded_text(work: Callable[[], str]) -> str:
+    try:
+        return work()
+    except (RefusedError, NotFoundError, UsageError) as refused:
+        return f":no_entry: {escape(str(refused))}"

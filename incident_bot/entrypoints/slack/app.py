@@ -1,0 +1,43 @@
+"""The Bolt app (sync ``App`` only): built from a wired :class:`SlackEdge`, never at import.
+
+Listeners are registered per module (``commands``, ``actions``, ``home``). A global middleware
+drops Slack's HTTP retries (``X-Slack-Retry-Num``): the first delivery was acked — Slack retries
+only because the ack came late — so doing the work again would duplicate it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltRequest, BoltResponse
+
+from incident_bot.entrypoints.slack import actions, commands, home
+from incident_bot.entrypoints.slack.edge import SlackEdge
+
+log = logging.getLogger("incident_bot.slack.app")
+
+
+def build_app(edge: SlackEdge) -> App:
+    settings = edge.services.settings
+    secret = settings.slack_signing_secret
+    app = App(
+        signing_secret=secret.get_secret_value() if secret else "",
+        request_verification_enabled=secret is not None,
+        client=edge.client,
+        process_before_response=False,
+        logger=logging.getLogger("incident_bot.slack.bolt"),
+    )
+    app.middleware(skip_retries)
+    commands.register(app, edge)
+    actions.register(app, edge)
+    home.register(app, edge)
+    return app
+
+
+def skip_retries(request: BoltRequest, next: Callable[[], Any]) -> Any:
+    if request.headers.get("x-slack-retry-num"):
+        log.info("slack.retry_ignored reason=%s", request.headers.get("x-slack-retry-reason"))
+        return BoltResponse(status=200, body="")
+    return next()

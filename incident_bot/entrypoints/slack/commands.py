@@ -1,0 +1,215 @@
+"""``/incident`` — ack first, parse with a pure function, run the use case, reply ephemerally.
+
+Refusals (``RefusedError`` and ``NotAuthorised`` say what and who may) come back to the person
+as an ephemeral reply; the service has already audited them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from incident_bot.adapters.slack.blocks import start_modal
+from incident_bot.adapters.slack.channels import request_channel
+from incident_bot.adapters.slack.text import bar, escape
+from incident_bot.domain import commands as c
+from incident_bot.domain.playbook import Classification
+from incident_bot.entrypoints.slack.edge import SlackEdge, request_incident_id
+from incident_bot.entrypoints.slack.parse import HELP, Parsed, UsageError, parse_command, parse_time
+from incident_bot.errors import NotFoundError, RefusedError
+from incident_bot.service.handlers import StartRequest
+
+log = logging.getLogger("incident_bot.slack.commands")
+
+Body = dict[str, Any]
+Reply = Callable[[SlackEdge, Parsed, Body, WebClient], str]
+
+
+def register(app: App, edge: SlackEdge) -> None:
+    @app.command("/incident")
+    def incident_command(ack: Ack, body: Body, respond: Respond, client: WebClient) -> None:
+        ack()
+        reply = answer(edge, body, client)
+        if reply:
+            respond(text=reply, response_type="ephemeral")
+
+
+def answer(edge: SlackEdge, body: Body, client: WebClient) -> str:
+    try:
+        parsed = parse_command(str(body.get("text", "")))
+        return HANDLERS[parsed.name](edge, parsed, body, client)
+    except (RefusedError, NotFoundError, UsageError) as refused:
+        return f":no_entry: {escape(str(refused))}"
+
+
+# ---- start ------------------------------------------------------------------------------
+
+
+def start(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+    playbook = parsed.words[0] if parsed.words else parsed.options.get("playbook")
+    area = parsed.options.get("area") or parsed.rest(1)
+    if not playbook or not area:
+        open_start_modal(edge, client, body, playbook, area or None)
+        return ""
+    return start_incident(edge, body["user_id"], str(body.get("trigger_id", "")), playbook,
+                          area, parsed.options)
+
+
+def open_start_modal(edge: SlackEdge, client: WebClient, body: Body, playbook: str | None,
+                     area: str | None) -> None:
+    books = sorted((pb.id, pb.title) for pb in edge.services.playbooks.playbooks.values())
+    client.views_open(trigger_id=body["trigger_id"], view=start_modal(
+        books, [cl.value for cl in Classification], str(body.get("trigger_id", "")),
+        playbook, area))
+
+
+def start_incident(edge: SlackEdge, slack_user: str, request_key: str, playbook: str, area: str,
+                   options: dict[str, str]) -> str:
+    by = edge.actor(slack_user)
+    now = edge.services.clock.now()
+    incident_id = request_incident_id(request_key or f"{slack_user}:{now.isoformat()}")
+    if not edge.first_time(f"start:{incident_id}"):
+        return ""
+    t0 = parse_time(options.get("t0", "now"), now)
+    request = StartRequest(
+        playbook_id=playbook, area=area, t0=t0, started_by=by,
+        e0=parse_time(options["e0"], t0) if options.get("e0") else None,
+        classification=Classification(options["classification"].upper())
+        if options.get("classification") else None,
+        summary=options.get("summary", ""),
+    )
+    incident_id = edge.services.incidents.start_incident(request, incident_id)
+    request_channel(edge.services.uow_factory, incident_id, now)
+    log.info("slack.incident_started incident=%s", incident_id)
+    return f"Started `{incident_id}` ({escape(playbook)}, {escape(area)}): opening its channel."
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+def status(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+    view = edge.services.incidents.view(edge.incident_for(body.get("channel_id"),
+                                                          parsed.incident_id))
+    opened = sum(s.status in ("open", "complete") for s in view.steps)
+    overdue = sum(t.overdue for t in view.tasks)
+    return (f"*{escape(view.title)}* ({escape(view.area)}) `{view.id}` — {view.status}"
+            f"{' · COMPROMISED' if view.compromised else ''}\n"
+            f"Briefing: {opened}/{len(view.steps)} steps open or done · "
+            f"tasks overdue: {overdue}\n" + ringround_text(view))
+
+
+def ringround_text(view: Any) -> str:
+    return "\n".join(
+        f"Tier {t.number}: `{bar(t.fraction)}` {t.reached}/{t.total}" if t.started
+        else f"Tier {t.number}: not started" for t in view.tiers)
+
+
+def ringround(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+    incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
+    return ringround_text(edge.services.incidents.view(incident_id))
+
+
+def brief(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+    incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
+    if parsed.words[:1] == ("done",) and len(parsed.words) > 1:
+        edge.run(incident_id, c.CompleteStep(parsed.words[1], by=edge.actor(body["user_id"])))
+        return f"Briefing step {escape(parsed.words[1])} marked complete."
+    view = edge.services.incidents.view(incident_id)
+    return "\n".join(f"`{s.id}` {escape(s.title)}: {s.status}"
+                     + (f" — {escape(s.gate.waiting_for)}" if s.gate.waiting_for else "")
+                     for s in view.steps)
+
+
+# ---- changing things ----------------------------------------------------------------------
+
+
+def message(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+    action, rest = (parsed.words[0] if parsed.words else ""), parsed.words[1:]
+    if action not in ("draft", "approve", "release") or not rest:
+        raise UsageError("use `message draft <id> <text>`, `message approve <id> <version>` "
+                         "or `message release <id>`")
+    incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
+    by = edge.actor(body["user_id"])
+    if action == "draft":
+        edge.run(incident_id, c.DraftMessage(rest[0], {"en": " ".join(rest[1:])}, by))
+    elif action == "approve":
+        if len(rest) < 2 or not rest[1].lstrip("v").isdigit():
+            raise UsageError("use `message approve <id> <version>`")
+        edge.run(incident_id, c.ApproveMessage(rest[0], int(rest[1].lstrip("v")), by))
+    else:
+        edge.run(incident_id, c.ReleaseMessage(rest[0], by))
+    return f"Message {escape(rest[0])}: {action} done."
+
+
+def task(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+    action = parsed.words[0] if parsed.words else "list"
+    incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
+    if action == "add":
+        if not parsed.options.get("owner") or len(parsed.words) < 2:
+            raise UsageError('use `task add "<title>" owner=<role> due=+30m`')
+        now = edge.services.clock.now()
+        edge.run(incident_id, c.AddTask(parsed.rest(1), parsed.options["owner"],
+                                        parse_time(parsed.options.get("due", "+30m"), now),
+                                        edge.actor(body["user_id"])))
+        return f"Task added for {escape(parsed.options['owner'])}."
+    tasks = edge.services.incidents.view(incident_id).tasks
+    if action == "mine":
+        me = edge.actor(body["user_id"])
+        tasks = tuple(t for t in tasks if me in t.assignees)
+    return "\n".join(f"`{t.id}` {escape(t.title)} — {escape(t.owner)}, {t.status}"
+                     for t in tasks) or "No tasks."
+
+
+def log_decision(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+    text = parsed.rest()
+    decision, _, rationale = text.partition(" because ")
+    if not decision.strip():
+        raise UsageError("use `log <decision> [because <rationale>]`")
+    incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
+    edge.run(incident_id, c.LogDecision(decision.strip(), rationale.strip(),
+                                        edge.actor(body["user_id"])))
+    return "Decision logged."
+
+
+def override(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+    if len(parsed.words) < 2:
+        raise UsageError("use `override <step> <reason>`")
+    incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
+    edge.run(incident_id, c.OverrideStep(parsed.words[0], parsed.rest(1),
+                                         edge.actor(body["user_id"])))
+    return f"Step {escape(parsed.words[0])} opened by override (logged)."
+
+
+def compromised(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+    if not parsed.words:
+        raise UsageError("use `compromised <reason>`")
+    incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
+    edge.run(incident_id, c.MarkCompromised(parsed.rest(), edge.actor(body["user_id"])))
+    return "Marked compromised: every remaining briefing step is open."
+
+
+def standdown(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+    incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
+    edge.run(incident_id, c.StandDown(edge.actor(body["user_id"]), parsed.rest()))
+    return "Standing down."
+
+
+def close(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+    incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
+    edge.services.incidents.execute(incident_id, c.Close(edge.actor(body["user_id"])))
+    return f"Closed `{incident_id}`."
+
+
+def show_help(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+    return HELP
+
+
+HANDLERS: dict[str, Reply] = {
+    "help": show_help, "start": start, "status": status, "brief": brief,
+    "ringround": ringround, "message": message, "task": task, "log": log_decision,
+    "override": override, "compromised": compromised, "standdown": standdown, "close": close,
+}

@@ -1,0 +1,126 @@
+"""The Slack edge's wiring: services (from bootstrap), the WebClient, SlackChat, dashboards and
+the Bolt app, plus the helpers every listener shares (who is acting, which incident, run a
+command, say no politely)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk import WebClient
+
+from incident_bot.adapters.slack.chat import SlackChat, make_client
+from incident_bot.adapters.slack.dashboard import Dashboards
+from incident_bot.bootstrap import Services, bootstrap
+from incident_bot.domain.commands import Command
+from incident_bot.domain.effects import Notify
+from incident_bot.errors import ConfigError, RefusedError, TransientProviderError
+from incident_bot.service.ports import ChatPort, Clock, SendResult, SmsPort, VoicePort
+from incident_bot.settings import Settings
+
+log = logging.getLogger("incident_bot.slack")
+REMEMBERED_REQUESTS = 10_000  # request keys kept to drop duplicates (Slack retries in minutes)
+
+
+@dataclass
+class ChatRelay:
+    """A ChatPort handed to bootstrap before SlackChat exists (SlackChat needs the services
+    bootstrap builds); until ``target`` is set, sends are retried later."""
+
+    target: ChatPort | None = None
+
+    def send(self, notify: Notify, incident_id: str, address: str | None) -> SendResult:
+        if self.target is None:
+            raise TransientProviderError("slack is not connected yet", retry_after=5.0)
+        return self.target.send(notify, incident_id, address)
+
+
+@dataclass
+class SlackEdge:
+    services: Services
+    client: WebClient
+    chat: SlackChat
+    dashboards: Dashboards
+    app: Any = None  # slack_bolt.App, set by build_app
+    handled: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    _handled_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def tick(self) -> None:
+        """The scheduler's job: timers, outbox, then dashboards (throttled)."""
+        self.services.tick()
+        self.dashboards.refresh_all()
+
+    # ---- shared by listeners ----------------------------------------------------------------
+
+    def actor(self, slack_user_id: str) -> str:
+        """The directory key of the Slack user acting (RefusedError when unknown)."""
+        with self.services.uow_factory() as uow:
+            person = uow.directory.by_slack_user(slack_user_id)
+        if person is None:
+            raise RefusedError("you are not in the incident-bot directory: ask the emergency "
+                               "planning team to add your Slack user")
+        return person.key
+
+    def incident_for(self, channel_id: str | None, explicit: str | None = None) -> str:
+        """The incident a command is about: the one named, the one whose channel it came from,
+        or the only open one."""
+        if explicit:
+            return explicit
+        open_ids = self.services.incidents.open_incident_ids()
+        for incident_id in open_ids:
+            if channel_id and self.services.incidents.incident(incident_id).channel_id == \
+                    channel_id:
+                return incident_id
+        if len(open_ids) == 1:
+            return open_ids[0]
+        if not open_ids:
+            raise RefusedError("no incident is open")
+        raise RefusedError("more than one incident is open: add incident=<id> "
+                           f"({', '.join(open_ids)})")
+
+    def run(self, incident_id: str, command: Command) -> None:
+        self.services.incidents.execute(incident_id, command)
+        self.dashboards.refresh(incident_id)
+
+    def first_time(self, key: str) -> bool:
+        """False when this request key was handled already (Slack retries, double clicks)."""
+        with self._handled_lock:  # listeners run on several threads
+            if key in self.handled:
+                return False
+            self.handled[key] = None
+            while len(self.handled) > REMEMBERED_REQUESTS:
+                self.handled.popitem(last=False)
+            return True
+
+
+def request_incident_id(request_key: str) -> str:
+    """A stable incident id for one Slack request (its trigger id): a retried start finds the
+    incident the first attempt created instead of starting a second."""
+    return f"inc-{hashlib.sha256(request_key.encode()).hexdigest()[:8]}"
+
+
+def wire(settings: Settings, *, clock: Clock | None = None, migrate: bool = True,
+         worker: str | None = None, sms: SmsPort | None = None, voice: VoicePort | None = None,
+         build: Callable[[SlackEdge], Any] | None = None) -> SlackEdge:
+    """Bootstrap the services with Slack as the chat transport and build the Bolt app."""
+    if settings.slack_bot_token is None:
+        raise ConfigError("missing setting(s): SLACK_BOT_TOKEN")
+    relay = ChatRelay()
+    services = bootstrap(settings, clock=clock, chat=relay, sms=sms, voice=voice, migrate=migrate,
+                         worker=worker)
+    client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    dashboards = Dashboards(client, services.incidents, services.uow_factory, services.clock)
+    chat = SlackChat(client, services.incidents, services.uow_factory, services.clock,
+                     dashboards)
+    relay.target = chat
+    edge = SlackEdge(services, client, chat, dashboards)
+    if build is None:
+        from incident_bot.entrypoints.slack.app import build_app  # noqa: PLC0415 - avoids a cycle
+        build = build_app
+    edge.app = build(edge)
+    return edge

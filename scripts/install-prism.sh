@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install Stoplight Prism (the Twilio contract test's mock server) into .tools/prism.
+# Idempotent: does nothing when the pinned version is already there. Needs Node 20 and npm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PRISM_VERSION="5.14.2"  # 5.15.10 and later need Node 24
+PREFIX=".tools/prism"
+INSTALLED="$PREFIX/node_modules/@stoplight/prism-cli/package.json"
+if [ -f "$INSTALLED" ] && grep -q "\"version\": \"$PRISM_VERSION\"" "$INSTALLED" \
+   && [ -x "$PREFIX/node_modules/.bin/prism" ]; then
+  exit 0
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  echo "install-prism: npm not found (Node 20 + npm are needed for the Twilio contract test)" >&2
+  exit 1
+fi
+echo "== installing @stoplight/prism-cli@$PRISM_VERSION into $PREFIX"
+mkdir -p "$PREFIX"
+npm install --prefix "$PREFIX" --no-audit --no-fund --loglevel=error \
+  "@stoplight/prism-cli@$PRISM_VERSION"

@@ -1,0 +1,51 @@
+"""``incident-bot serve``: its refusals and the channel catch-up it runs at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from incident_bot.entrypoints.cli import app
+from incident_bot.entrypoints.cli.serve import reopen_missing_channels
+from incident_bot.entrypoints.slack.edge import SlackEdge
+from incident_bot.service.handlers import StartRequest
+from incident_bot.testing.fake_slack import FakeSlack
+from tests.slack.conftest import drain
+
+
+def test_serve_without_a_bot_token_names_the_missing_setting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./.env
+
+    result = CliRunner().invoke(app, ["serve", "--http"], env={
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SLACK_BOT_TOKEN": "",
+        "SLACK_SIGNING_SECRET": "s", "SLACK_APP_TOKEN": ""})
+
+    assert result.exit_code == 1
+    assert "SLACK_BOT_TOKEN" in result.output
+
+
+def test_serve_in_http_mode_needs_the_signing_secret(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(app, ["serve", "--http"], env={
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SLACK_BOT_TOKEN": "xoxb-t",
+        "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": ""})
+
+    assert result.exit_code == 1
+    assert "SLACK_SIGNING_SECRET" in result.output
+
+
+def test_incident_started_without_slack_gets_its_channel_when_serve_starts(
+        edge: SlackEdge, fake_slack: FakeSlack) -> None:
+    incident_id = edge.services.incidents.start_incident(StartRequest(
+        "ct-arrests-and-searches", "Northbridge", edge.services.clock.now(), "nb-pol-01"))
+
+    assert reopen_missing_channels(edge) == 1
+    drain(edge)
+
+    assert reopen_missing_channels(edge) == 0
+    assert fake_slack.channel_named(incident_id) is not None

@@ -1,0 +1,217 @@
+"""SlackChat and the dashboards: the real WebClient against the fake Slack, through the real
+dispatcher and outbox."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from incident_bot.adapters.slack.channels import request_channel
+from incident_bot.adapters.slack.errors import call
+from incident_bot.domain.commands import AckTask, ApproveMessage, LogDecision, MarkCompromised
+from incident_bot.entrypoints.slack.edge import SlackEdge
+from incident_bot.errors import PermanentProviderError, TransientProviderError
+from incident_bot.service.handlers import StartRequest
+from incident_bot.testing.fake_slack import FakeSlack
+from tests.fakes import FakeClock
+from tests.slack.conftest import drain
+
+
+def start(edge: SlackEdge, summary: str = "") -> str:
+    incident_id = edge.services.incidents.start_incident(StartRequest(
+        "ct-arrests-and-searches", "Northbridge", edge.services.clock.now(), "nb-pol-01",
+        summary=summary))
+    request_channel(edge.services.uow_factory, incident_id, edge.services.clock.now())
+    return incident_id
+
+
+def open_ring_round(edge: SlackEdge) -> str:
+    incident_id = start(edge)
+    incident = edge.services.incidents.incident(incident_id)
+    for message in incident.playbook.messages:
+        for role in message.approvers:
+            edge.services.incidents.execute(incident_id, ApproveMessage(
+                message.id, 1, incident.roles.holders_of(role)[0]))
+    edge.services.incidents.execute(incident_id, MarkCompromised("leak", "nb-pol-01"))
+    drain(edge)
+    return incident_id
+
+
+def test_rate_limited_post_is_retried_by_the_outbox_after_retry_after(
+        edge: SlackEdge, fake_slack: FakeSlack, clock: FakeClock) -> None:
+    incident_id = start(edge)
+    fake_slack.fail_next("conversations.create", status=429, retry_after=30)
+
+    drain(edge)
+    assert edge.services.incidents.incident(incident_id).channel_id is None
+    clock.advance(seconds=29)
+    drain(edge)
+    assert len(fake_slack.calls_to("conversations.create")) == 1
+    clock.advance(seconds=2)
+    drain(edge)
+
+    assert len(fake_slack.calls_to("conversations.create")) == 2
+    assert edge.services.incidents.incident(incident_id).channel_id is not None
+
+
+def test_429_becomes_a_transient_error_carrying_retry_after(
+        edge: SlackEdge, fake_slack: FakeSlack) -> None:
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=7)
+
+    with pytest.raises(TransientProviderError) as raised:
+        call(edge.client.chat_postMessage, channel="C1", text="x")
+
+    assert raised.value.retry_after == 7.0
+    assert not raised.value.uncertain
+
+
+def test_server_error_is_transient_and_uncertain(edge: SlackEdge, fake_slack: FakeSlack) -> None:
+    fake_slack.fail_next("chat.postMessage", status=500)
+
+    with pytest.raises(TransientProviderError) as raised:
+        call(edge.client.chat_postMessage, channel="C1", text="x")
+
+    assert raised.value.uncertain
+
+
+def test_slack_error_code_becomes_a_permanent_error(edge: SlackEdge) -> None:
+    with pytest.raises(PermanentProviderError) as raised:
+        call(edge.client.chat_postMessage, channel="C-missing", text="x")
+
+    assert raised.value.code == "channel_not_found"
+
+
+def test_taken_channel_name_gets_a_suffix(edge: SlackEdge, fake_slack: FakeSlack) -> None:
+    incident_id = start(edge)
+    call(edge.client.conversations_create, name=incident_id, is_private=True)
+
+    drain(edge)
+
+    assert fake_slack.channel_named(f"{incident_id}-2") is not None
+    channel = fake_slack.channel_named(f"{incident_id}-2")
+    assert channel is not None
+    assert edge.services.incidents.incident(incident_id).channel_id == channel.id
+
+
+def test_user_text_is_escaped_so_it_cannot_ping_or_forge_links(
+        edge: SlackEdge, fake_slack: FakeSlack) -> None:
+    incident_id = start(edge, summary="<!channel> & <https://evil.test|click>")
+
+    drain(edge)
+
+    channel = fake_slack.channel_named(incident_id)
+    assert channel is not None
+    header = json.dumps(channel.messages[channel.pins[0]]["blocks"])
+    assert "&lt;!channel&gt; &amp; &lt;https://evil.test|click&gt;" in header
+    assert "<!channel>" not in header
+
+
+def test_decision_text_posted_in_channel_is_escaped(
+        edge: SlackEdge, fake_slack: FakeSlack) -> None:
+    incident_id = start(edge)
+    drain(edge)
+    edge.services.incidents.execute(incident_id, LogDecision("<@U0NBPOL002> go", "", "nb-pol-01"))
+
+    drain(edge)
+
+    posted = json.dumps([c.args for c in fake_slack.calls_to("chat.postMessage")])
+    assert "<@U0NBPOL002>" not in posted
+
+
+def test_no_phone_number_reaches_slack_unmasked(edge: SlackEdge, fake_slack: FakeSlack) -> None:
+    open_ring_round(edge)
+    with edge.services.uow_factory() as uow:
+        phones = [p.phone for p in uow.directory.all() if p.phone]
+
+    everything = json.dumps([c.args for c in fake_slack.calls], ensure_ascii=False)
+
+    assert fake_slack.calls_to("chat.postMessage")
+    assert phones
+    assert not [p for p in phones if p in everything or p.lstrip("+") in everything]
+
+
+def test_call_list_dm_shows_masked_numbers_and_outcome_buttons(
+        edge: SlackEdge, fake_slack: FakeSlack) -> None:
+    incident_id = open_ring_round(edge)
+    call_list = edge.services.incidents.incident(incident_id).ringround.tiers[1].lists[0]
+
+    dm = next(c for c in fake_slack.calls_to("chat.postMessage")
+              if any(b.get("block_id") == f"list:{call_list.id}" for b in c.args["blocks"]))
+
+    blocks = dm.args["blocks"]
+    assert len(blocks) <= 50
+    outcome_rows = [b for b in blocks if b.get("block_id", "").startswith("outcome:")]
+    assert len(outcome_rows) == len(call_list.contacts)
+    assert {e["action_id"] for e in outcome_rows[0]["elements"]} >= {
+        "ringround.outcome.reached", "ringround.outcome.no_answer"}
+    assert "••" in json.dumps(blocks, ensure_ascii=False)
+
+
+def test_task_dm_has_acknowledge_done_and_cant_do_buttons(
+        edge: SlackEdge, fake_slack: FakeSlack) -> None:
+    start(edge)
+    drain(edge)
+
+    task_dm = next(c for c in fake_slack.calls_to("chat.postMessage")
+                   if c.args["text"].startswith("New task"))
+
+    buttons = [e["text"]["text"] for b in task_dm.args["blocks"] if b["type"] == "actions"
+               for e in b["elements"]]
+    assert buttons == ["Acknowledge", "Done", "Can't do"]
+
+
+def test_dashboard_updates_at_most_once_per_two_seconds(
+        edge: SlackEdge, fake_slack: FakeSlack, clock: FakeClock) -> None:
+    incident_id = start(edge)
+    drain(edge)
+    for n in range(5):
+        edge.services.incidents.execute(incident_id, LogDecision(f"d{n}", "", "nb-pol-01"))
+        task = edge.services.incidents.view(incident_id).tasks[n]
+        edge.services.incidents.execute(incident_id, AckTask(task.id, task.assignees[0]))
+        edge.dashboards.refresh(incident_id)
+    clock.advance(seconds=1)
+    edge.dashboards.refresh(incident_id)
+    assert len(fake_slack.calls_to("chat.update")) == 0  # within 2 s of posting the dashboard
+    clock.advance(seconds=1)
+
+    edge.dashboards.refresh(incident_id)
+    edge.dashboards.refresh(incident_id)
+
+    assert len(fake_slack.calls_to("chat.update")) == 1
+
+
+def test_dashboard_rate_limit_defers_the_update_past_retry_after(
+        edge: SlackEdge, fake_slack: FakeSlack, clock: FakeClock) -> None:
+    incident_id = start(edge)
+    drain(edge)
+    task = edge.services.incidents.view(incident_id).tasks[0]
+    edge.services.incidents.execute(incident_id, AckTask(task.id, task.assignees[0]))
+    clock.advance(seconds=3)
+    fake_slack.fail_next("chat.update", status=429, retry_after=10)
+
+    assert not edge.dashboards.refresh(incident_id)
+    clock.advance(seconds=9)
+    assert not edge.dashboards.refresh(incident_id)
+    clock.advance(seconds=1)
+
+    assert edge.dashboards.refresh(incident_id)
+    assert len(fake_slack.calls_to("chat.update")) == 2
+
+
+def test_channel_opening_retried_after_a_rate_limited_pin_posts_one_header(
+        edge: SlackEdge, fake_slack: FakeSlack, clock: FakeClock) -> None:
+    incident_id = start(edge)
+    fake_slack.fail_next("pins.add", status=429, retry_after=10)
+
+    drain(edge)
+    clock.advance(seconds=11)
+    drain(edge)
+
+    channel = fake_slack.channel_named(incident_id)
+    assert channel is not None
+    headers = [m for m in channel.messages.values()
+               if m.get("metadata", {}).get("event_type") == "incident_bot_header"]
+    assert len(headers) == 1
+    assert channel.pins == [headers[0]["ts"]]
+    assert len(fake_slack.calls_to("conversations.create")) == 1
