@@ -3,13 +3,15 @@ pieces, the start-up hints."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pydantic import SecretStr
+from typer.testing import CliRunner
 
 from incident_bot.domain.effects import Notify, OutboxChannel
 from incident_bot.domain.views import TierView
+from incident_bot.entrypoints.cli import app
 from incident_bot.entrypoints.cli.exercise import connect_hint, parse_t0
 from incident_bot.entrypoints.exercise.live import coverage_bar
 from incident_bot.entrypoints.exercise.runner import Agenda
@@ -97,12 +99,17 @@ def test_without_slack_credentials_run_explains_how_to_connect_slack_and_twilio(
         2, True, True]
 
 
-def test_with_slack_credentials_run_says_slack_is_not_built_yet(tmp_path):
-    settings = settings_for(tmp_path).model_copy(update={
-        "slack_bot_token": SecretStr("xoxb-test"), "slack_app_token": SecretStr("xapp-test")})
-    assert connect_hint(settings) == [
-        'Slack credentials are set, but serving Slack is not built yet (issue "Slack"): '
-        "running the offline exercise instead."]
+def test_with_slack_credentials_run_serves_slack_instead_of_the_exercise(tmp_path, monkeypatch):
+    served = []
+    serve_module = importlib.import_module("incident_bot.entrypoints.cli.serve")
+    monkeypatch.setattr(serve_module, "serve", lambda **options: served.append(options))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["run"], env={
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_APP_TOKEN": "xapp-test", "SLACK_SIGNING_SECRET": ""})
+    assert result.exit_code == 0, result.output
+    assert served == [{"http": False, "host": "127.0.0.1", "port": 3000, "threads": 8}]
+    assert "exercise" not in result.output
 
 
 def test_the_default_strike_is_tomorrow_at_five_uk_time():

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from incident_bot.adapters.db.serving_lock import serving_lock
 from incident_bot.entrypoints.cli import app
-from incident_bot.entrypoints.cli.serve import reopen_missing_channels
+from incident_bot.entrypoints.cli.serve import reopen_missing_channels, web_app
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.service.handlers import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack
@@ -49,3 +50,27 @@ def test_incident_started_without_slack_gets_its_channel_when_serve_starts(
 
     assert reopen_missing_channels(edge) == 0
     assert fake_slack.channel_named(incident_id) is not None
+
+
+def test_a_second_serve_on_the_same_sqlite_file_is_refused_with_the_way_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    with serving_lock(url):
+        result = CliRunner().invoke(app, ["serve", "--http"], env={
+            "DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-t", "SLACK_SIGNING_SECRET": "s",
+            "SLACK_APP_TOKEN": ""})
+
+    assert result.exit_code == 1
+    assert "already serving bot.db" in result.output
+    assert "PostgreSQL" in result.output
+
+
+def test_the_served_app_answers_readiness_and_metrics(edge: SlackEdge) -> None:
+    application = web_app(edge, edge.services.settings)
+    statuses: list[str] = []
+    for path in ("/readyz", "/metrics", "/healthz"):
+        body = b"".join(application({"REQUEST_METHOD": "GET", "PATH_INFO": path,
+                                     "SCRIPT_NAME": ""}, lambda s, h: statuses.append(s)))
+        assert body
+    assert statuses == ["200 OK", "200 OK", "200 OK"]

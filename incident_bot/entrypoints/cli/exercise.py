@@ -87,10 +87,18 @@ def run(
     report_dir: ReportDirOpt = DEFAULT_REPORT_DIR,
     no_live: NoLiveOpt = False,
 ) -> None:
-    """Run the bot. Without Slack credentials: the offline exercise of the CT playbook."""
+    """Run the bot: serve Slack when it is configured, else the offline exercise of the CT
+    playbook."""
     console = _common.console
     with _common.exits_on_error():
         settings = _common.settings()
+    if settings.slack_configured:
+        from incident_bot.entrypoints.cli.serve import serve  # noqa: PLC0415 - Slack mode only
+
+        http = settings.slack_app_token is None
+        serve(http=http, host="127.0.0.1", port=3000, threads=8)
+        return
+    with _common.exits_on_error():
         for line in connect_hint(settings):
             console.print(line, markup=False, highlight=False)
         run_and_report(settings, Options(DEFAULT_PLAYBOOK, speed, seed,
@@ -98,9 +106,7 @@ def run(
 
 
 def connect_hint(settings: Settings) -> list[str]:
-    if settings.slack_configured:
-        return ["Slack credentials are set, but serving Slack is not built yet (issue "
-                "\"Slack\"): running the offline exercise instead."]
+    """What ``run`` prints before the exercise, when Slack is not configured."""
     return [
         "Slack: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET "
         "(HTTP) in the environment or .env; SMS and voice: set TWILIO_ACCOUNT_SID, "

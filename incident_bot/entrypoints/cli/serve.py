@@ -12,9 +12,11 @@ from typing import Any
 
 import typer
 
+from incident_bot.adapters.db.serving_lock import serving_lock
 from incident_bot.adapters.scheduler import build_scheduler
 from incident_bot.adapters.slack.channels import request_channel
 from incident_bot.entrypoints.cli._common import console, exits_on_error, settings
+from incident_bot.entrypoints.ops import OpsApp
 from incident_bot.entrypoints.slack.edge import SlackEdge, wire
 from incident_bot.entrypoints.web import WSGIApp, make_web_app
 from incident_bot.errors import ConfigError
@@ -36,19 +38,20 @@ def serve(
                             format="%(asctime)s %(levelname)s %(name)s %(message)s")
         socket_mode = config.slack_app_token is not None and not http
         config.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
-        edge = wire(config)  # bootstrap builds the Twilio ports (and their pacing) itself
-        reopen_missing_channels(edge)
-        scheduler = build_scheduler(edge.tick, 1.0)
-        scheduler.start()
-        try:
-            if socket_mode:
-                console.print("incident-bot: Slack Socket Mode")
-                socket_mode_handler(edge, config).start()
-            else:
-                console.print(f"incident-bot: HTTP on http://{host}:{port}/slack/events")
-                run_http(edge, config, host, port, threads)
-        finally:
-            scheduler.shutdown(wait=False)
+        with serving_lock(config.database_url.get_secret_value()):
+            edge = wire(config)  # bootstrap builds the Twilio ports (and their pacing) itself
+            reopen_missing_channels(edge)
+            scheduler = build_scheduler(edge.tick, 1.0)
+            scheduler.start()
+            try:
+                if socket_mode:
+                    console.print("incident-bot: Slack Socket Mode")
+                    socket_mode_handler(edge, config).start()
+                else:
+                    console.print(f"incident-bot: HTTP on http://{host}:{port}/slack/events")
+                    run_http(edge, config, host, port, threads)
+            finally:
+                scheduler.shutdown(wait=False)
 
 
 def socket_mode_handler(edge: SlackEdge, config: Settings) -> Any:
@@ -63,10 +66,16 @@ def socket_mode_handler(edge: SlackEdge, config: Settings) -> Any:
 def run_http(edge: SlackEdge, config: Settings, host: str, port: int, threads: int) -> None:
     import waitress  # noqa: PLC0415 - HTTP mode only
 
-    app = make_web_app(edge.app, mounts=twilio_mounts(edge, config),
-                       health=lambda: {"open_incidents":
-                                       len(edge.services.incidents.open_incident_ids())})
-    waitress.serve(app, host=host, port=port, threads=threads)
+    waitress.serve(web_app(edge, config), host=host, port=port, threads=threads)
+
+
+def web_app(edge: SlackEdge, config: Settings) -> WSGIApp:
+    """Slack, the Twilio webhooks (when configured) and the ops endpoints, as one WSGI app."""
+    ops = OpsApp(edge.services.engine, edge.services.clock.now)
+    return make_web_app(edge.app, mounts={**twilio_mounts(edge, config),
+                                          "/readyz": ops, "/metrics": ops},
+                        health=lambda: {"open_incidents":
+                                        len(edge.services.incidents.open_incident_ids())})
 
 
 def twilio_mounts(edge: SlackEdge, config: Settings) -> dict[str, WSGIApp]:
