@@ -58,7 +58,10 @@ def run() -> dict[str, float | str]:
     last_reached = max(c.outcome_at for c in reached if c.outcome_at) - start
     last_final = max((c.outcome_at or start) for c in contacts) - start
     manual = math.ceil(len(contacts) / max(1, len(callers))) * MANUAL_CALL
+    by_manual_end = [c for c in reached if c.outcome_at and c.outcome_at - start <= manual]
+    by_fallback = [c for c in contacts if c.state is ContactState.CONFIRMED]
     return {
+        "reached_by_manual_end": len(by_manual_end), "confirmed_by_sms_or_voice": len(by_fallback),
         "contacts": len(contacts), "callers": len(callers), "reached_or_confirmed": len(reached),
         "bot_all_reached_min": last_reached.total_seconds() / 60,
         "bot_all_final_min": last_final.total_seconds() / 60,
