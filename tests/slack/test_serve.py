@@ -9,8 +9,9 @@ from typer.testing import CliRunner
 
 from incident_bot.adapters.db.serving_lock import serving_lock
 from incident_bot.entrypoints.cli import app
-from incident_bot.entrypoints.cli.serve import reopen_missing_channels, web_app
+from incident_bot.entrypoints.cli.serve import check_slack, reopen_missing_channels, web_app
 from incident_bot.entrypoints.slack.edge import SlackEdge
+from incident_bot.errors import ConfigError
 from incident_bot.service.handlers import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.conftest import drain
@@ -74,3 +75,23 @@ def test_the_served_app_answers_readiness_and_metrics(edge: SlackEdge) -> None:
                                      "SCRIPT_NAME": ""}, lambda s, h: statuses.append(s)))
         assert body
     assert statuses == ["200 OK", "200 OK", "200 OK"]
+
+
+def test_serve_checks_the_token_once_at_start(edge: SlackEdge, fake_slack: FakeSlack) -> None:
+    check_slack(edge)
+    assert len(fake_slack.calls_to("auth.test")) == 1
+
+
+def test_a_token_slack_refuses_stops_serve_with_the_setting_to_fix(
+        edge: SlackEdge, fake_slack: FakeSlack) -> None:
+    fake_slack.fail_next("auth.test", status=200, error="invalid_auth")
+    with pytest.raises(ConfigError, match="Slack refused SLACK_BOT_TOKEN \\(invalid_auth\\)"):
+        check_slack(edge)
+
+
+def test_slack_unreachable_at_start_is_not_fatal(edge: SlackEdge, fake_slack: FakeSlack,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    edge.client.base_url = "http://127.0.0.1:9/api/"  # nothing listens there
+    edge.client.retry_handlers = []
+    check_slack(edge)
+    assert "slack.unreachable" in caplog.text

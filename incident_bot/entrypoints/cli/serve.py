@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.error import URLError
 
 import typer
+from slack_sdk.errors import SlackApiError
 
 from incident_bot.adapters.db.serving_lock import serving_lock
 from incident_bot.adapters.scheduler import build_scheduler
@@ -40,6 +42,7 @@ def serve(
         config.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
         with serving_lock(config.database_url.get_secret_value()):
             edge = wire(config)  # bootstrap builds the Twilio ports (and their pacing) itself
+            check_slack(edge)
             reopen_missing_channels(edge)
             scheduler = build_scheduler(edge.tick, 1.0)
             scheduler.start()
@@ -52,6 +55,23 @@ def serve(
                     run_http(edge, config, host, port, threads)
             finally:
                 scheduler.shutdown(wait=False)
+
+
+def check_slack(edge: SlackEdge) -> None:
+    """A wrong token is a setting to fix now; Slack being unreachable is not fatal (sends wait
+    in the outbox and are retried), so the bot starts and says so."""
+    try:
+        identity = edge.client.auth_test()
+    except SlackApiError as refused:
+        raise ConfigError(f"Slack refused SLACK_BOT_TOKEN ({refused.response.get('error')}): "
+                          "check the token and SLACK_API_URL") from None
+    except (URLError, OSError) as unreachable:
+        log.warning("slack.unreachable error=%s: serving anyway; messages wait in the outbox",
+                    type(unreachable).__name__)
+        console.print("incident-bot: Slack is not reachable yet; messages will wait in the "
+                      "outbox and be retried")
+        return
+    log.info("slack.connected team=%s bot=%s", identity.get("team"), identity.get("user"))
 
 
 def socket_mode_handler(edge: SlackEdge, config: Settings) -> Any:

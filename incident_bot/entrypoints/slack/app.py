@@ -26,6 +26,9 @@ def build_app(edge: SlackEdge) -> App:
         signing_secret=secret.get_secret_value() if secret else "",
         request_verification_enabled=secret is not None,
         client=edge.client,
+        # Bolt would call auth.test here and die with a traceback when Slack is unreachable at
+        # start-up; serve checks the token itself (see cli/serve.py check_slack).
+        token_verification_enabled=False,
         process_before_response=False,
         logger=logging.getLogger("incident_bot.slack.bolt"),
     )
