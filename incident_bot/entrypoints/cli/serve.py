@@ -38,6 +38,8 @@ def serve(
         config = settings()
         logging.basicConfig(level=config.log_level.upper(),
                             format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        for chatty in ("apscheduler", "alembic"):  # a line a second, or per readiness probe
+            logging.getLogger(chatty).setLevel(logging.WARNING)
         socket_mode = config.slack_app_token is not None and not http
         config.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
         with serving_lock(config.database_url.get_secret_value()):
