@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from incident_bot.domain.commands import DeliveryReport
 from incident_bot.domain.effects import OutboxChannel
@@ -86,6 +86,13 @@ class Dispatcher:
         self._rates = _rates(pacing)
         self._burst = pacing.burst_seconds if pacing else 1.0
         self._channels: dict[str, str] = {}  # incident id -> its Slack channel, once it has one
+        self._chat_pace: tuple[float, float] | None = None  # (posts a second, burst seconds)
+
+    def pace_chat(self, posts_per_second: float = 1.0, burst_seconds: float = 3.0) -> None:
+        """Keep posts to any one Slack conversation within Slack's per-channel rate (about one a
+        second, short bursts allowed), shared by the pool like the SMS pace. A post over the
+        pace waits in the outbox (not counted as an attempt) instead of drawing a 429."""
+        self._chat_pace = (posts_per_second, burst_seconds)
 
     def dispatch(self, limit: int = 50) -> int:
         """Send what is due (phone channels within their pace); returns how many were sent."""
@@ -127,6 +134,11 @@ class Dispatcher:
     def _deliver(self, item: OutboxItem) -> bool:
         try:
             result = self._send(item)
+        except _OverPace as wait:
+            with self._uow_factory() as uow:
+                uow.outbox.defer(item.id, wait.until)
+                uow.commit()
+            return False
         except TransientProviderError as error:
             self._retry_or_give_up(item, error)
             return False
@@ -143,7 +155,10 @@ class Dispatcher:
     def _send(self, item: OutboxItem) -> SendResult:
         notify = item.notify
         if notify.channel in CHAT_CHANNELS:
-            return self._chat.send(notify, item.incident_id, self._chat_address(item))
+            address = self._chat_address(item)
+            if address is not None:
+                self._take_chat_slot(address)
+            return self._chat.send(notify, item.incident_id, address)
         phone = self._phone_of(notify.recipient)
         if item.attempts > 1:
             already = self._already_sent(item, phone)
@@ -182,6 +197,17 @@ class Dispatcher:
             uow.outbox.mark_cancelled(item.id, reason, self._clock.now())
             uow.commit()
         log.info("outbox.cancelled key=%s reason=%s", item.key, reason)
+
+    def _take_chat_slot(self, address: str) -> None:
+        if self._chat_pace is None:
+            return
+        rate, burst = self._chat_pace
+        now = self._clock.now()
+        with self._uow_factory() as uow:
+            granted = uow.pace.take(f"chat:{address}"[:20], 1, rate, burst, now)
+            uow.commit()
+        if not granted:
+            raise _OverPace(now + timedelta(seconds=1 / rate))
 
     # ---- addresses --------------------------------------------------------------------------
 
@@ -234,6 +260,14 @@ class Dispatcher:
         if item.notify.channel in PHONE_CHANNELS:
             self._incidents.execute(item.incident_id, DeliveryReport(
                 outbox_key=item.key, status="failed", error_code=code, by="dispatcher"))
+
+
+class _OverPace(Exception):
+    """This post would go over the conversation's pace: send it at ``until`` instead."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until.isoformat())
+        self.until = until
 
 
 def _rates(pacing: Pacing | None) -> dict[OutboxChannel, float]:

@@ -168,3 +168,22 @@ def test_the_other_contacts_are_still_texted(drill):
     drill.incidents.sms_inbound("+447700910001", "STOP")
     drill.tick()
     assert len({s.address for s in drill.sms.sent}) == 9
+
+
+def _dm(n: int) -> Notify:
+    return Notify(key=f"inc-x|cmd|update-{n}|slack_dm|1", channel=OutboxChannel.SLACK_DM,
+                  recipient="cmd", body=f"update {n}", purpose="bulk.chat", priority=2)
+
+
+def test_posts_to_one_conversation_keep_slacks_pace_and_wait_untried(drill):
+    dispatcher = _paced(drill)
+    dispatcher.pace_chat(posts_per_second=1.0, burst_seconds=3.0)
+    _queue(drill, [_dm(n) for n in range(6)])
+    per_second = []
+    for _ in range(4):
+        per_second.append(dispatcher.dispatch())
+        drill.clock.advance(seconds=1)
+    with drill.uow_factory() as uow:
+        attempts = [i.attempts for i in uow.outbox.items("inc-x")]
+    assert per_second == [3, 1, 1, 1]
+    assert set(attempts) == {1}  # waiting for the pace is not a failed attempt

@@ -135,6 +135,11 @@ class SqlOutbox:
         self._set(item_id, status="pending", next_attempt_at=retry_at,
                   last_error=error[:MAX_ERROR], lease_until=None)
 
+    def defer(self, item_id: int, until: datetime) -> None:
+        self._session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(
+            status="pending", next_attempt_at=until, lease_until=None,
+            attempts=OutboxRow.attempts - 1))
+
     def mark_failed(self, item_id: int, error: str, now: datetime) -> None:
         self._set(item_id, status="failed", last_error=error[:MAX_ERROR], lease_until=None)
         self._event(item_id, "failed", None, now)

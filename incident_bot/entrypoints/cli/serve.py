@@ -45,6 +45,7 @@ def serve(
         with serving_lock(config.database_url.get_secret_value()):
             edge = wire(config)  # bootstrap builds the Twilio ports (and their pacing) itself
             check_slack(edge)
+            edge.services.dispatcher.pace_chat()  # Slack: about one post a second per channel
             reopen_missing_channels(edge)
             scheduler = build_scheduler(edge.tick, 1.0)
             scheduler.start()
