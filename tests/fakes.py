@@ -64,6 +64,11 @@ class RecordingChat(_Failing):
     def to(self, recipient: str) -> list[Notify]:
         return [s.notify for s in self.sent if s.notify.recipient == recipient]
 
+    def find_posted(self, notify: Notify, incident_id: str,
+                    address: str | None) -> SendResult | None:
+        return next((SendResult(s.provider_id, "posted") for s in self.sent
+                     if s.notify.key == notify.key), None)
+
 
 @dataclass
 class RecordingSms(_Failing):

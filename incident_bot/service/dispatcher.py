@@ -156,6 +156,11 @@ class Dispatcher:
         notify = item.notify
         if notify.channel in CHAT_CHANNELS:
             address = self._chat_address(item)
+            if item.attempts > 1:
+                already = self._chat.find_posted(notify, item.incident_id, address)
+                if already is not None:
+                    log.info("outbox.already_posted key=%s", item.key)
+                    return already
             if address is not None:
                 self._take_chat_slot(address)
             return self._chat.send(notify, item.incident_id, address)

@@ -221,6 +221,11 @@ class ChatPort(Protocol):
         user id the dispatcher resolved (None when there is none yet, e.g. no incident channel in
         an offline exercise). Raises ProviderError subclasses."""
         ...
+    def find_posted(self, notify: Notify, incident_id: str,
+                    address: str | None) -> SendResult | None:
+        """The post of this outbox item if an earlier attempt made it after all (a timeout or
+        5xx after Slack accepted it), so a retry does not post it twice."""
+        ...
 
 
 class SmsPort(Protocol):

@@ -79,6 +79,10 @@ class ChatAdapter:
     def send(self, notify: Notify, incident_id: str, address: str | None) -> SendResult:
         return self._transport.send(notify, address)
 
+    def find_posted(self, notify: Notify, incident_id: str,
+                    address: str | None) -> SendResult | None:
+        return self._transport._find(lambda r: r["key"] == notify.key)
+
 
 def main(argv: list[str]) -> None:
     url, playbooks, templates, clock_file, sent_log, stop_file = argv

@@ -10,6 +10,7 @@ import pytest
 from incident_bot.adapters.slack.channels import request_channel
 from incident_bot.adapters.slack.errors import call
 from incident_bot.domain.commands import AckTask, ApproveMessage, LogDecision, MarkCompromised
+from incident_bot.domain.effects import Notify, OutboxChannel
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.errors import PermanentProviderError, TransientProviderError
 from incident_bot.service.handlers import StartRequest
@@ -215,3 +216,22 @@ def test_channel_opening_retried_after_a_rate_limited_pin_posts_one_header(
     assert len(headers) == 1
     assert channel.pins == [headers[0]["ts"]]
     assert len(fake_slack.calls_to("conversations.create")) == 1
+
+
+def test_a_post_can_be_found_again_by_its_outbox_key(edge: SlackEdge) -> None:
+    incident_id = start(edge)
+    drain(edge)
+    channel = edge.services.incidents.incident(incident_id).channel_id
+    notify = Notify(key=f"{incident_id}|incident|probe|slack_channel|1",
+                    channel=OutboxChannel.SLACK_CHANNEL, recipient="incident",
+                    body="probe", purpose="test.probe")
+    other = Notify(key=f"{incident_id}|incident|other|slack_channel|1",
+                   channel=OutboxChannel.SLACK_CHANNEL, recipient="incident",
+                   body="probe", purpose="test.probe")
+    posted = edge.chat.send(notify, incident_id, channel)
+
+    found = edge.chat.find_posted(notify, incident_id, channel)
+
+    assert found is not None
+    assert found.provider_id == posted.provider_id
+    assert edge.chat.find_posted(other, incident_id, channel) is None

@@ -12,6 +12,7 @@ Errors come out as ours (see ``errors.py``): the dispatcher retries transient on
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -45,6 +46,14 @@ def make_client(token: str, base_url: str, timeout: int = 10) -> WebClient:
     return WebClient(token=token, base_url=base_url, timeout=timeout)
 
 
+POST_EVENT = "incident_bot_post"
+
+
+def post_key(notify: Notify) -> str:
+    """The outbox key as a digest: metadata is visible to apps in the workspace."""
+    return hashlib.sha256(notify.key.encode()).hexdigest()[:24]
+
+
 class SlackChat:
     def __init__(self, client: WebClient, incidents: IncidentService,
                  uow_factory: Callable[[], UnitOfWork], clock: Clock,
@@ -72,9 +81,28 @@ class SlackChat:
         response = call(self._client.chat_postMessage, channel=channel,
                         text=clip(escape(notify.body), MAX_FALLBACK_TEXT),
                         blocks=self._render(notify, incident_id), unfurl_links=False,
-                        unfurl_media=False)
+                        unfurl_media=False,
+                        metadata={"event_type": POST_EVENT,
+                                  "event_payload": {"key": post_key(notify)}})
         log.info("slack.posted incident=%s purpose=%s", incident_id, notify.purpose)
         return SendResult(str(response["ts"]), "posted")
+
+    def find_posted(self, notify: Notify, incident_id: str,
+                    address: str | None) -> SendResult | None:
+        """Look for this item's post in the conversation's recent history (by the key in its
+        metadata): after a timeout or 5xx, Slack may have posted it all the same."""
+        if address is None or notify.purpose == channels.CHANNEL_OPEN:
+            return None  # opening a channel finds its own earlier posts
+        channel = self._dm(address) if notify.channel is OutboxChannel.SLACK_DM else address
+        history = call(self._client.conversations_history, channel=channel, limit=100,
+                       include_all_metadata=True)
+        wanted = post_key(notify)
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == POST_EVENT and \
+                    (metadata.get("event_payload") or {}).get("key") == wanted:
+                return SendResult(str(message["ts"]), "posted")
+        return None
 
     # ---- rendering ----------------------------------------------------------------------------
 

@@ -52,6 +52,9 @@ class ExerciseTransport:
         self.inbox.append(Delivery("voice", notify, int(callback_id), to_e164))
         return SendResult(f"CAex{next(self._ids):06d}", "queued")
 
+    def find_posted(self, notify: Notify, *_: str | None) -> SendResult | None:
+        return None  # nothing here ever fails after acceptance
+
     def find_sent(self, to_e164: str, body: str, since: datetime) -> SendResult | None:
         return None  # nothing here ever fails after acceptance
 

@@ -39,6 +39,11 @@ class ChatRelay:
             raise TransientProviderError("slack is not connected yet", retry_after=5.0)
         return self.target.send(notify, incident_id, address)
 
+    def find_posted(self, notify: Notify, incident_id: str,
+                    address: str | None) -> SendResult | None:
+        return None if self.target is None else self.target.find_posted(notify, incident_id,
+                                                                         address)
+
 
 @dataclass
 class SlackEdge:

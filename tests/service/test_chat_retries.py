@@ -1,0 +1,70 @@
+"""A chat post that Slack accepted but whose answer was lost (timeout, 5xx) is not posted again
+on the retry: the dispatcher asks the chat port whether it went out."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from incident_bot.domain.effects import Notify, OutboxChannel
+from incident_bot.errors import TransientProviderError
+from incident_bot.service.dispatcher import Dispatcher
+from incident_bot.service.ports import SendResult
+from tests.fakes import RecordingChat
+from tests.service.conftest import make_harness
+
+
+@dataclass
+class LosesFirstAnswer(RecordingChat):
+    """Posts, then raises as if the connection dropped before Slack's answer arrived."""
+
+    lost: int = 1
+    lookups: list[str] = field(default_factory=list)
+
+    def send(self, notify: Notify, incident_id: str, address: str | None) -> SendResult:
+        result = super().send(notify, incident_id, address)
+        if self.lost:
+            self.lost -= 1
+            raise TransientProviderError("read timed out", uncertain=True)
+        return result
+
+    def find_posted(self, notify: Notify, incident_id: str,
+                    address: str | None) -> SendResult | None:
+        self.lookups.append(notify.key)
+        return super().find_posted(notify, incident_id, address)
+
+
+def _dispatcher(harness, chat: LosesFirstAnswer) -> Dispatcher:
+    return Dispatcher(harness.uow_factory, harness.clock, harness.incidents, chat, harness.sms,
+                      harness.voice, worker="test")
+
+
+def _dm(key: str) -> Notify:
+    return Notify(key=f"inc-x|cmd|{key}|slack_dm|1", channel=OutboxChannel.SLACK_DM,
+                  recipient="cmd", body=f"hello {key}", purpose="test.dm", priority=2)
+
+
+def test_a_post_whose_answer_was_lost_is_found_not_posted_again(uow_factory):
+    harness, chat = make_harness(uow_factory, []), LosesFirstAnswer()
+    dispatcher = _dispatcher(harness, chat)
+    with uow_factory() as uow:
+        uow.outbox.add("inc-x", _dm("a"), harness.clock.now())
+        uow.commit()
+    dispatcher.dispatch()
+    harness.clock.advance(minutes=5)
+    dispatcher.dispatch()
+    with uow_factory() as uow:
+        [item] = uow.outbox.items("inc-x")
+    assert Counter(s.notify.key for s in chat.sent) == {"inc-x|cmd|a|slack_dm|1": 1}
+    assert chat.lookups == ["inc-x|cmd|a|slack_dm|1"]
+    assert item.status == "sent"
+
+
+def test_a_first_attempt_does_not_look_first(uow_factory):
+    harness, chat = make_harness(uow_factory, []), LosesFirstAnswer(lost=0)
+    dispatcher = _dispatcher(harness, chat)
+    with uow_factory() as uow:
+        uow.outbox.add("inc-x", _dm("b"), harness.clock.now())
+        uow.commit()
+    dispatcher.dispatch()
+    assert (len(chat.sent), chat.lookups) == (1, [])
