@@ -29,8 +29,7 @@ from tests.twilio.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC, T0
 ROOT = Path(__file__).parents[2]
 PRISM = ROOT / ".tools" / "prism" / "node_modules" / ".bin" / "prism"
 SPEC = Path(os.environ.get("TWILIO_CONTRACT",
-                           ROOT.parent / "shared" / "contracts" / "twilio" /
-                           "twilio_api_v2010.json"))
+                           Path(__file__).with_name("contract") / "twilio_api_v2010.json"))
 STARTUP_SECONDS = 25
 TO = "+447700900123"
 
