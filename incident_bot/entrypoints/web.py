@@ -2,6 +2,9 @@
 
 - ``POST /slack/events`` → the Bolt app (slash commands, interactivity and events share it);
 - ``GET /healthz`` → ``200 {"ok": true, ...}``;
+- a Slack request whose body is over ``MAX_SLACK_BODY`` (1 MiB) → ``413`` before it is read, and
+  one whose ``X-Slack-Request-Timestamp`` is not a whole number → ``401`` (slack_sdk's verifier
+  would raise on ``int()`` and Bolt would answer 500);
 - ``mounts``: other WSGI apps by path prefix (e.g. ``{"/twilio/": make_twilio_app(...)}``); the
   mounted app sees the prefix moved from ``PATH_INFO`` to ``SCRIPT_NAME``, like any mount.
 """
@@ -21,6 +24,7 @@ Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 SLACK_PATH = "/slack/events"
+MAX_SLACK_BODY = 1024 * 1024  # Slack's largest payloads (a 50-block message echoed) are far less
 
 
 def make_web_app(bolt: App | None, mounts: Mapping[str, WSGIApp] | None = None,
@@ -35,8 +39,9 @@ def make_web_app(bolt: App | None, mounts: Mapping[str, WSGIApp] | None = None,
         if path == "/healthz" and method in ("GET", "HEAD"):
             return _json(start_response, "200 OK", {"ok": True, **(health() if health else {})})
         if path == SLACK_PATH and slack is not None:
-            if method != "POST":
-                return _json(start_response, "405 Method Not Allowed", {"ok": False})
+            refusal = _slack_refusal(environ, method)
+            if refusal is not None:
+                return _json(start_response, refusal[0], {"ok": False, "error": refusal[1]})
             return slack(environ, start_response)
         for prefix, mounted in prefixes:
             if path.startswith(prefix) or path == prefix.rstrip("/"):
@@ -47,6 +52,29 @@ def make_web_app(bolt: App | None, mounts: Mapping[str, WSGIApp] | None = None,
         return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
 
     return application
+
+
+def _slack_refusal(environ: Environ, method: str) -> tuple[str, str] | None:
+    """Why a request to the Slack path is refused before Bolt reads it, or None."""
+    if method != "POST":
+        return "405 Method Not Allowed", "method_not_allowed"
+    if _declared_length(environ) > MAX_SLACK_BODY:
+        return "413 Content Too Large", "body_too_large"
+    if not _whole_number(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "0")):
+        return "401 Unauthorized", "invalid_request"
+    return None
+
+
+def _declared_length(environ: Environ) -> int:
+    """CONTENT_LENGTH as a number (waitress sets it for chunked bodies too, once buffered)."""
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _whole_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) < 16
 
 
 def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> list[bytes]:

@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from incident_bot.adapters.db import SqlUnitOfWork
 from incident_bot.domain.commands import ApproveMessage
@@ -36,6 +37,23 @@ def _wait_until_settled(uow_factory, now, workers: list[Worker]) -> None:
             assert worker.process is not None
             assert worker.process.poll() is None, worker.stderr.read_text()
         assert time.monotonic() < deadline, "the replicas did not catch up"
+        time.sleep(0.02)
+
+
+def _wait_until_only_the_dead_hold_leases(engine, dead: str, now) -> None:
+    busy = text("""
+        SELECT (SELECT count(*) FROM outbox
+                WHERE (status = 'sending' AND worker <> :dead)
+                   OR (status = 'pending' AND next_attempt_at <= :now))
+             + (SELECT count(*) FROM scheduled_action
+                WHERE (status = 'leased' AND worker <> :dead)
+                   OR (status = 'pending' AND due_at <= :now))""")
+    deadline = time.monotonic() + WAIT_SECONDS * 3
+    while True:
+        with engine.connect() as connection:
+            if connection.execute(busy, {"dead": dead, "now": now}).scalar_one() == 0:
+                return
+        assert time.monotonic() < deadline, "the surviving replicas did not finish their work"
         time.sleep(0.02)
 
 
@@ -69,6 +87,9 @@ def test_three_replicas_share_the_work_and_survive_losing_one(database_url, engi
             assert victim.process is not None
             killed_pid = victim.process.pid
             victim.kill()
+            # Only the dead replica's leases may run out: the survivors finish what they hold
+            # first (in real time a send takes seconds and a lease a minute).
+            _wait_until_only_the_dead_hold_leases(engine, f"worker-{killed_pid}", now)
             now += timedelta(seconds=61)  # its leases run out on the simulated clock
             _set_clock(clock_file, now)
         _wait_until_settled(uow_factory, now, alive)

@@ -33,6 +33,9 @@ def register(app: App, edge: SlackEdge) -> None:
     @app.command("/incident")
     def incident_command(ack: Ack, body: Body, respond: Respond, client: WebClient) -> None:
         ack()
+        trigger = str(body.get("trigger_id") or "")
+        if trigger and not edge.first_time(f"command:{trigger}"):
+            return  # the same signed request again (a replay within the 5-minute window)
         reply = answer(edge, body, client)
         if reply:
             respond(text=reply, response_type="ephemeral")
