@@ -42,6 +42,9 @@ class CountingTransport:
     def find_sent(self, *_: object) -> None:
         return None
 
+    def find_posted(self, *_: object) -> None:
+        return None
+
     def find_placed(self, *_: object) -> None:
         return None
 

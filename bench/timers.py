@@ -72,7 +72,7 @@ def _bench_rows(services: Services) -> list[TimerRow]:
     with services.engine.connect() as connection:
         rows = connection.execute(select(TimerRow.due_at, TimerRow.fired_at)
                                   .where(TimerRow.key.like("bench:%"))).all()
-    return list(rows)  # type: ignore[arg-type]
+    return list(rows)
 
 
 def _aware(value: datetime) -> datetime:

@@ -46,14 +46,19 @@ class StartRequest:
 
 def write_effects(uow: UnitOfWork, incident_id: str, effects: Iterable[Effect],
                   now: datetime) -> None:
-    """Turn domain effects into rows in the caller's transaction."""
+    """Turn domain effects into rows in the caller's transaction: decisions one by one (each
+    is chained to the one before), timers and notifications in one statement each."""
+    timers: list[ScheduleTimer] = []
+    notices: list[Notify] = []
     for effect in effects:
         if isinstance(effect, ScheduleTimer):
-            uow.timers.schedule(incident_id, effect)
+            timers.append(effect)
         elif isinstance(effect, Notify):
-            uow.outbox.add(incident_id, effect, now)
+            notices.append(effect)
         elif isinstance(effect, RecordDecision):
             uow.decisions.append(incident_id, effect, now)
+    uow.timers.schedule_all(incident_id, timers)
+    uow.outbox.add_all(incident_id, notices, now)
 
 
 class IncidentService:

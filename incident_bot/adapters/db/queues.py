@@ -7,7 +7,7 @@ dialects, so a duplicate neither raises nor spoils the transaction) and leased b
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,29 @@ def insert_unless_key_exists(session: Session, model: type[TimerRow] | type[Outb
     return session.execute(statement).first() is not None
 
 
+def insert_all_unless_key_exists(session: Session, model: type[TimerRow] | type[OutboxRow],
+                                 rows: list[dict[str, Any]]) -> None:
+    """The same for many rows in one statement (a start or a tier round writes hundreds)."""
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(model).on_conflict_do_nothing(index_elements=["key"]), rows)
+
+
+def _timer_row(incident_id: str, timer: ScheduleTimer) -> dict[str, Any]:
+    return {"key": timer.key, "incident_id": incident_id, "kind": timer.kind,
+            "payload": dict(timer.payload), "due_at": timer.due_at, "status": "pending",
+            "attempts": 0}
+
+
+def _outbox_row(incident_id: str, notify: Notify, now: datetime) -> dict[str, Any]:
+    return {"key": notify.key, "incident_id": incident_id, "channel": notify.channel.value,
+            "recipient": notify.recipient, "purpose": notify.purpose,
+            "message_version": notify.message_version, "language": notify.language,
+            "priority": notify.priority, "body": notify.body, "notify": notify_to_json(notify),
+            "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+
+
 # ---- timers -------------------------------------------------------------------------------------
 
 
@@ -46,11 +69,11 @@ class SqlTimers:
         self._session = session
 
     def schedule(self, incident_id: str, timer: ScheduleTimer) -> bool:
-        return insert_unless_key_exists(self._session, TimerRow, {
-            "key": timer.key, "incident_id": incident_id, "kind": timer.kind,
-            "payload": dict(timer.payload), "due_at": timer.due_at, "status": "pending",
-            "attempts": 0,
-        })
+        return insert_unless_key_exists(self._session, TimerRow, _timer_row(incident_id, timer))
+
+    def schedule_all(self, incident_id: str, timers: Sequence[ScheduleTimer]) -> None:
+        insert_all_unless_key_exists(self._session, TimerRow,
+                                     [_timer_row(incident_id, t) for t in timers])
 
     def claim_due(self, now: datetime, limit: int, lease_seconds: float,
                   worker: str) -> list[DueTimer]:
@@ -105,13 +128,12 @@ class SqlOutbox:
         self._session = session
 
     def add(self, incident_id: str, notify: Notify, now: datetime) -> bool:
-        return insert_unless_key_exists(self._session, OutboxRow, {
-            "key": notify.key, "incident_id": incident_id, "channel": notify.channel.value,
-            "recipient": notify.recipient, "purpose": notify.purpose,
-            "message_version": notify.message_version, "language": notify.language,
-            "priority": notify.priority, "body": notify.body, "notify": notify_to_json(notify),
-            "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
-        })
+        return insert_unless_key_exists(self._session, OutboxRow,
+                                        _outbox_row(incident_id, notify, now))
+
+    def add_all(self, incident_id: str, notices: Sequence[Notify], now: datetime) -> None:
+        insert_all_unless_key_exists(self._session, OutboxRow,
+                                     [_outbox_row(incident_id, n, now) for n in notices])
 
     def claim(self, now: datetime, limit: int, lease_seconds: float, worker: str,
               channels: Collection[str] | None = None) -> builtins.list[OutboxItem]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -17,6 +18,7 @@ from incident_bot.entrypoints.slack import actions, commands, home
 from incident_bot.entrypoints.slack.edge import SlackEdge
 
 log = logging.getLogger("incident_bot.slack.app")
+LISTENER_THREADS = 64
 
 
 def build_app(edge: SlackEdge) -> App:
@@ -30,6 +32,11 @@ def build_app(edge: SlackEdge) -> App:
         # start-up; serve checks the token itself (see cli/serve.py check_slack).
         token_verification_enabled=False,
         process_before_response=False,
+        # Listeners ack first, then do the work on the same thread. Bolt's default pool of 5
+        # threads let a burst of starts hold every thread while new requests waited unacked
+        # past Slack's 3 seconds (bench/slack_ack.py): give acks room to run at once.
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS,
+                                             thread_name_prefix="slack-listener"),
         logger=logging.getLogger("incident_bot.slack.bolt"),
     )
     app.middleware(skip_retries)
