@@ -31,6 +31,7 @@ log = logging.getLogger("incident_bot.bootstrap")
 
 
 TIMER_BATCH = 500
+OUTBOX_BATCH = 100
 
 
 @dataclass
@@ -53,7 +54,9 @@ class Services:
         for _ in range(max_batches):
             if self.poller.fire_due(TIMER_BATCH) < TIMER_BATCH:
                 break
-        self.dispatcher.dispatch()
+        for _ in range(max_batches):  # until the pace or the queue is used up
+            if self.dispatcher.dispatch(OUTBOX_BATCH) == 0:
+                break
 
     def scheduler(self, interval_seconds: float = 1.0) -> Any:
         return build_scheduler(self.tick, interval_seconds)
