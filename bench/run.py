@@ -158,23 +158,16 @@ def _sms(quick: bool) -> list[str]:
         f"| 0 ms: approve to last of {fast_count:,} handed off | "
         f"{_spread(fast, 'hand_off_all_s').text(' s', 1)} | {fast_count / rate:.0f} s |",
         "",
-        "Why (profiled when this benchmark was written, `python -m bench.sms_throughput "
-        "--profile 100`): the dispatcher sends serially — one `messages.create` at a time, "
-        "each waiting out the provider's answer (~96% of the dispatch time is in "
-        "`socket.recv_into`) — so at 150 ms a request it cannot pass ~6.7 messages a second "
-        "whatever the pace allows, and a tick that claimed 50 rows runs ~7.5 s, during "
-        "which APScheduler skips the ticks that fall due. With an instant provider two "
-        "more limits show: `Services.tick` calls `dispatch()` once a second and "
-        "`dispatch(limit=50)` claims at most 50 rows per channel, so never more than 50 a "
-        "second, half the configured 100; and each text costs the one dispatching thread "
-        "20–35 ms of its own work (`--profile 300 0`: about half in the twilio client and "
-        "`requests`, a quarter in `mark_sent`'s own transaction and commit, the rest in the "
-        "per-row phone look-up and claim), so it does not reach even 50. What would fix it "
-        "(product code, not changed here): send the rows one claim granted concurrently (a "
-        "bounded pool of about rate × latency workers, e.g. 16–32, each send still recording "
-        "its own outbox row, or results recorded in one transaction per batch), and claim up "
-        "to one burst's worth of the pace (rate × burst_seconds) per tick, or loop "
-        "`dispatch()` within a tick while the pace grants more.",
+        "History: when this benchmark was first run the dispatcher sent one `messages.create` "
+        "at a time, each waiting out the provider's answer (~96 % of dispatch time in "
+        "`socket.recv_into` by cProfile, `python -m bench.sms_throughput --profile 100`), and "
+        "a tick dispatched once (50 rows): 5.5 messages/s at 150 ms, 0.055 of the pace. The "
+        "dispatcher now sends paced SMS and calls 16 at a time (`PHONE_SENDERS`) and a tick "
+        "keeps dispatching until the pace or the queue is used up. What is left between the "
+        "figure above and the pace: each send still records its result in its own "
+        "transaction, and on SQLite those commits queue for the one writer; the first tick "
+        "also starts up to a second after the approval. Recording a batch's results in one "
+        "transaction, and more senders, are the next steps.",
         "",
         "### Priority under load (§3)",
         "",
@@ -186,9 +179,10 @@ def _sms(quick: bool) -> list[str]:
         f"{len(waits)} of {queued} arrived). Goal < 1 s: "
         f"{'met' if waits and late < 1.0 else 'NOT met'}.",
         "",
-        "It is claimed first on the next tick, as designed, but the next tick starts only "
-        "when the running one has sent all its 50 serial texts (up to ~7.5 s at 150 ms): "
-        "the same serial send is the cause, and concurrent sends within the pace fix both.",
+        "It is claimed first on the next tick (priority order), so its wait is the time to "
+        "the next tick (the scheduler's interval is 1 s) plus the time the running tick "
+        "still needs to finish its sends; a shorter interval, or waking the dispatcher when a "
+        "priority row is written, would bring it under a second.",
     ]
 
 
