@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
@@ -37,6 +39,21 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_REGISTRY_LOCK = threading.Lock()
+
+
+def _sqlite_writer(engine: Engine) -> threading.RLock | None:
+    """SQLite has one writer at a time. Threads of one process (Slack listeners, the tick) take
+    turns on this lock instead of polling SQLite's busy handler, which under a burst of dozens
+    of writers can run past its timeout and drop work ("database is locked"). Other
+    processes still wait on SQLite's busy timeout."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with _REGISTRY_LOCK:
+        return _SQLITE_WRITERS.setdefault(engine, threading.RLock())
+
+
 class SqlUnitOfWork:
     """``with uow:`` opens a session (the transaction begins at its first statement: on SQLite
     with ``BEGIN IMMEDIATE``); ``commit()`` commits; leaving the block without committing rolls
@@ -54,12 +71,16 @@ class SqlUnitOfWork:
 
     def __init__(self, engine: Engine, now: Callable[[], datetime] = _utc_now) -> None:
         self._engine = engine
+        self._writer: threading.RLock | None = None
         self._now = now  # stamps directory rows' updated_at
         self._session: Session | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
         if self._session is not None:
             raise RuntimeError("this unit of work is already open")
+        self._writer = _sqlite_writer(self._engine)
+        if self._writer is not None:
+            self._writer.acquire()
         session = Session(self._engine, expire_on_commit=False, autoflush=True)
         self._session = session
         self.directory = SqlDirectory(session, self._now())
@@ -82,6 +103,8 @@ class SqlUnitOfWork:
                 raise as_store_error(error) from None
         finally:
             session.close()
+            if self._writer is not None:
+                self._writer.release()
         if isinstance(exc, DBAPIError):
             raise as_store_error(exc) from None  # the driver's message may quote values
 
