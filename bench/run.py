@@ -98,24 +98,19 @@ def _slack(quick: bool) -> list[str]:
         f"{errors}" + (". First messages: " + "; ".join(f"`{m}`" for m in samples)
                        if samples else "") + ".",
         "",
-        "Why, when the goals are not met (profiled when this benchmark was written): "
-        "`/incident` and the buttons call `ack()` inside their Bolt listener, and Bolt "
-        "(`process_before_response=False`) runs listeners on its listener executor, "
-        "a `ThreadPoolExecutor` of 5 threads. The listener keeps its thread after the ack for "
-        "the real work, and a start is slow: about 0.4 s of CPU on this machine, 85% of it "
-        "`write_effects` inserting ~260 timer and outbox rows one `INSERT … ON CONFLICT` "
-        "statement at a time (each compiled and cache-keyed by SQLAlchemy). Under a burst all 5 "
-        "threads are busy with earlier starts, so a new request's listener — and with it its "
-        "ack — waits in the executor queue, behind the GIL as well; the waitress thread "
-        "polls for the ack and after 3 s Bolt gives up and answers 404 (\"listener didn't call "
-        "ack()\"), which Slack shows as a failure. (Bolt starts that 3 s clock when the "
-        "request reaches it: with more clients than waitress's 8 threads the rest wait in "
-        "waitress's queue first and come back late with a 200 instead; Slack gives up at 3 s "
-        "either way.) The bare app's listeners return at once, so "
-        "its queue never forms. Fixes (product code, not done here): ack from the request "
-        "thread (`process_before_response=True` with an ack-only listener, or Bolt lazy "
-        "listeners on their own executor) and hand the work to a separate bounded worker pool "
-        "or the outbox; and batch `write_effects` into one multi-row insert per table.",
+        "History and what is left: when this benchmark was first run, Bolt ran listeners on "
+        "its default pool of 5 threads and each listener kept its thread after `ack()` for "
+        "the work (a start was ~0.4 s of CPU, 85 % of it inserting ~260 timer and outbox "
+        "rows one statement at a time). Under a burst every thread was busy, new requests "
+        "waited unacked, and after 3 s Bolt answered 404: at 10 and 50 clients the p99 of a "
+        "start was 3.0 s and 11.0 s and some requests were lost. Since then the listener "
+        "pool has 64 threads, effects are inserted in one statement per table, and SQLite "
+        "writers in one process take turns on a lock (with 64 threads they had timed out "
+        "with 'database is locked'). What remains at 50 clients is CPU and the one SQLite "
+        "writer: every start's work still runs on the request's listener thread, so acks "
+        "compete for the GIL with 50 starts' work. Acking from the request thread and doing "
+        "the work on a small separate pool (or through the outbox) would separate the two; "
+        "on PostgreSQL the writes would also run in parallel.",
     ]
     return lines
 

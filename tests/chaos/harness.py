@@ -43,7 +43,7 @@ SECRET = "test-signing-secret-0123456789"  # tests.slack.conftest signs with thi
 COMMANDER = "U0CMD"
 T0 = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=61)  # the dispatcher's and the poller's leases are 60 s
-WAIT = 60.0  # wall-clock bound on waiting for a process; never a pause for simulated time
+WAIT = 180.0  # wall-clock bound on waiting for a process; never a pause for simulated time
 PHONE = ("sms", "voice")
 
 
