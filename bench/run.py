@@ -133,7 +133,8 @@ def _sms(quick: bool) -> list[str]:
         f"{count:,} community contacts in tier 2 of the drill playbook; approving its text "
         "puts one SMS row per contact in the outbox. The real dispatcher and outbox on SQLite, "
         "the real `twilio.rest.Client`, system clock, ticked by the APScheduler job every "
-        f"second as `serve` does. Sender pool: {len(sms_throughput.SENDERS)} numbers × "
+        f"{slow[0].get('tick_s', 0.25):g} s as `serve` does. "
+        f"Sender pool: {len(sms_throughput.SENDERS)} numbers × "
         f"TWILIO_SEND_RATE {sms_throughput.PER_SENDER:.0f} = {rate:.0f} messages a second. "
         "The loopback fake Twilio answers each create after the latency shown. "
         f"{repeats} run(s) at 150 ms (stopped after {cap:.0f} s if not done), "
@@ -153,16 +154,21 @@ def _sms(quick: bool) -> list[str]:
         f"| 0 ms: approve to last of {fast_count:,} handed off | "
         f"{_spread(fast, 'hand_off_all_s').text(' s', 1)} | {fast_count / rate:.0f} s |",
         "",
+        "Above 1.0 is the pace's allowed burst (one second's worth, at the start of the "
+        "run), not an overrun.",
+        "",
         "History: when this benchmark was first run the dispatcher sent one `messages.create` "
         "at a time, each waiting out the provider's answer (~96 % of dispatch time in "
         "`socket.recv_into` by cProfile, `python -m bench.sms_throughput --profile 100`), and "
-        "a tick dispatched once (50 rows): 5.5 messages/s at 150 ms, 0.055 of the pace. The "
-        "dispatcher now sends paced SMS and calls 16 at a time (`PHONE_SENDERS`) and a tick "
-        "keeps dispatching until the pace or the queue is used up. What is left between the "
-        "figure above and the pace: each send still records its result in its own "
-        "transaction, and on SQLite those commits queue for the one writer; the first tick "
-        "also starts up to a second after the approval. Recording a batch's results in one "
-        "transaction, and more senders, are the next steps.",
+        "a tick dispatched once (50 rows): 5.5 messages/s at 150 ms, 0.055 of the pace. Then "
+        "paced sends went out 16 at a time and a tick kept dispatching until the pace or the "
+        "queue was used up: 0.84 of the pace. The profile of that run showed the sender "
+        "threads waiting about 0.8 s for 150 ms answers: the loopback fake (Python's "
+        "`ThreadingHTTPServer`) listened with a backlog of 5, so with 16 concurrent senders "
+        "the kernel dropped connections and the clients retried a second later. With the "
+        "fake's backlog at 128 (as a real server's), 32 senders and a tick every 0.25 s "
+        "(a tick that overran the 1 s interval made APScheduler skip the next one), the "
+        "figure above is the result.",
         "",
         "### Priority under load (§3)",
         "",
@@ -175,9 +181,8 @@ def _sms(quick: bool) -> list[str]:
         f"{'met' if waits and late < 1.0 else 'NOT met'}.",
         "",
         "It is claimed first on the next tick (priority order), so its wait is the time to "
-        "the next tick (the scheduler's interval is 1 s) plus the time the running tick "
-        "still needs to finish its sends; a shorter interval, or waking the dispatcher when a "
-        "priority row is written, would bring it under a second.",
+        "the next tick (0.25 s) plus the time the running tick still needs to finish its "
+        "sends.",
     ]
 
 
@@ -199,13 +204,13 @@ def _timers(quick: bool, url: str | None) -> list[str]:
     p99 = _spread(late, "p99")
     return [
         f"{count:,} timers due evenly over 60 s; poller ticked by APScheduler every "
-        f"{late[0]['interval']:.0f} s; all fired: "
+        f"{late[0]['interval']:g} s (`INCIDENT_BOT_TICK_SECONDS`, as `serve`); all fired: "
         f"{all(r['fired'] == r['timers'] for r in late)}.",
         "",
         "| Figure | Median (min, max) | Goal |",
         "|---|---|---|",
         f"| Lateness p50 | {_spread(late, 'p50').text(' s')} | |",
-        f"| Lateness p99 | {p99.text(' s')} | ≤ {goal:.1f} s: "
+        f"| Lateness p99 | {p99.text(' s')} | ≤ {goal:.2f} s: "
         f"{'met' if p99.median <= goal else 'NOT met'} |",
         f"| Lateness max | {_spread(late, 'max').text(' s')} | |",
         f"| Restart with {count:,} overdue: start-up | {_spread(recovered, 'startup_s').text(' s')}"

@@ -38,6 +38,7 @@ import http.client
 import itertools
 import json
 import logging
+import os
 import sqlite3
 import subprocess
 import sys
@@ -57,6 +58,7 @@ TOKEN = "xoxb-bench-token"
 COMMANDER = "U0NBPOL001"  # nb-pol-01, bcu_commander: may start ct-arrests-and-searches
 START_TEXT = "start ct-arrests-and-searches area=Northbridge"
 STATE = "/bench/state"
+FAVOUR_ACKS = os.environ.get("BENCH_FAVOUR_ACKS", "1") == "1"
 
 Environ = dict[str, Any]
 WSGIApp = Callable[[Environ, Callable[..., Any]], Iterable[bytes]]
@@ -98,13 +100,14 @@ def _with_state(app: WSGIApp, state: Callable[[], dict[str, Any]]) -> WSGIApp:
 
 def _queued(bolt: Any) -> int:
     executor = bolt.listener_runner.listener_executor
-    return int(executor._work_queue.qsize())
+    return int(executor._work_queue.qsize())  # listeners waiting for a thread to ack
 
 
 def _bot(scratch: Path, api_url: str) -> tuple[WSGIApp, dict[str, str], Callable[[], None]]:
     from incident_bot.adapters.directory_import import parse_directory  # noqa: PLC0415
     from incident_bot.adapters.scheduler import build_scheduler  # noqa: PLC0415
     from incident_bot.entrypoints.cli.serve import web_app  # noqa: PLC0415
+    from incident_bot.entrypoints.slack.app import favour_acks  # noqa: PLC0415
     from incident_bot.entrypoints.slack.commands import start_incident  # noqa: PLC0415
     from incident_bot.entrypoints.slack.edge import wire  # noqa: PLC0415
     from incident_bot.settings import load_settings  # noqa: PLC0415
@@ -114,6 +117,8 @@ def _bot(scratch: Path, api_url: str) -> tuple[WSGIApp, dict[str, str], Callable
                               "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                               "SLACK_API_URL": api_url}, base=ROOT)
     edge = wire(settings, worker="bench")
+    if FAVOUR_ACKS:
+        favour_acks()  # as serve does
     roles = {r.code for pb in edge.services.playbooks.playbooks.values() for r in pb.roles}
     people = parse_directory(ROOT / "incident_bot" / "data" / "sample_directory.csv", roles)
     with edge.services.uow_factory() as uow:
@@ -130,12 +135,12 @@ def _bot(scratch: Path, api_url: str) -> tuple[WSGIApp, dict[str, str], Callable
     scheduler.start()
 
     def state() -> dict[str, Any]:
-        return {"queued": _queued(edge.app),
+        return {"queued": _queued(edge.app) + edge.queued(),
                 "incidents": len(edge.services.incidents.open_incident_ids())}
 
     def stop() -> None:
         scheduler.shutdown(wait=True)
-        edge.app.listener_runner.listener_executor.shutdown(wait=True)
+        edge.close()
         edge.services.engine.dispose()
 
     info = {"click_value": f"{incident_id}|{task.id}", "click_user": str(user),

@@ -134,7 +134,7 @@ def measure(count: int, latency: float = 0.15, cap: float = 900.0,
         services = _services(url, twilio)
         incident_id = _start(services, count, priority)
         rate = services.settings.sms_per_second
-        scheduler = services.scheduler(1.0)
+        scheduler = services.scheduler()  # INCIDENT_BOT_TICK_SECONDS, as serve
         scheduler.start()
         try:
             began = time.monotonic()
@@ -171,7 +171,7 @@ def measure(count: int, latency: float = 0.15, cap: float = 900.0,
         "approve_s": approved - began,
         "hand_off_all_s": (bulk[-1] - began) if finished else float("nan"),
         "elapsed_s": (bulk[-1] - began) if bulk else float("nan"),
-        "steady_rate": steady, "ratio": steady / rate,
+        "steady_rate": steady, "ratio": steady / rate, "tick_s": services.settings.tick_seconds,
         "priority_queued": len(queued), "priority_arrived": len(priority_s),
         "priority_s": priority_s,
         "priority_p50": percentile(priority_s, 50), "priority_max": max(priority_s, default=0.0),

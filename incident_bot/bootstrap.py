@@ -58,8 +58,8 @@ class Services:
             if self.dispatcher.dispatch(OUTBOX_BATCH) == 0:
                 break
 
-    def scheduler(self, interval_seconds: float = 1.0) -> Any:
-        return build_scheduler(self.tick, interval_seconds)
+    def scheduler(self, interval_seconds: float | None = None) -> Any:
+        return build_scheduler(self.tick, interval_seconds or self.settings.tick_seconds)
 
 
 def default_worker_name() -> str:

@@ -36,6 +36,9 @@ class Settings(BaseModel):
     twilio_send_rate: float = Field(10.0, gt=0, alias="TWILIO_SEND_RATE")  # SMS/s per sender
     twilio_call_rate: float = Field(1.0, gt=0, alias="TWILIO_CALL_RATE")  # calls/s
     public_base_url: str | None = Field(None, alias="PUBLIC_BASE_URL")
+    # seconds between ticks (fire due timers, send what is due): a due timer waits at most this
+    # long, and the SMS pace is handed out in slices this long
+    tick_seconds: float = Field(0.25, ge=0.02, le=10, alias="INCIDENT_BOT_TICK_SECONDS")
     database_url: SecretStr = Field(alias="DATABASE_URL")  # may embed a password
     playbooks_dir: Path = Field(alias="INCIDENT_BOT_PLAYBOOKS")
     templates_dir: Path = Field(alias="INCIDENT_BOT_TEMPLATES")

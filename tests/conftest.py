@@ -8,12 +8,17 @@ that silently skipped them would claim a coverage it does not have.
 - ``database_url``: a URL to an empty, unmigrated database (usable from other processes too).
 - ``engine``: an engine on that database, migrated to the newest schema.
 - ``uow_factory``: a callable returning a new ``SqlUnitOfWork`` on that engine.
+- ``module_database_url`` / ``module_uow_factory``: the same, shared by a whole test module
+  (one database per backend), for modules that run one long scenario and read it in many tests.
+- ``empty_database(backend, directory)``: the context manager behind them, for fixtures of
+  other scopes.
 - ``@pytest.mark.backends("postgres")``: run a test only on the listed backends (for behaviour
   only one backend has, e.g. ``SKIP LOCKED``); its other parametrisations are deselected.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -48,9 +53,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _runs_on_its_backend(item: pytest.Item) -> bool:
     marker = item.get_closest_marker("backends")
     callspec = getattr(item, "callspec", None)
-    if marker is None or callspec is None or "database_url" not in callspec.params:
+    if marker is None or callspec is None:
         return True
-    return callspec.params["database_url"] in marker.args
+    for name in ("database_url", "module_database_url"):
+        if name in callspec.params:
+            return callspec.params[name] in marker.args
+    return True
 
 
 def _admin_engine(base_url: str) -> Engine:
@@ -81,13 +89,21 @@ def _postgres_schema_url(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+@contextlib.contextmanager
+def empty_database(backend: str, directory: Path) -> Iterator[str]:
+    """A URL to an empty database (not yet migrated) on ``backend``: a file in ``directory``
+    on SQLite, a fresh schema on PostgreSQL (dropped on leaving the block)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'incident-bot.db'}"
+        return
+    yield from _postgres_schema_url(os.environ[POSTGRES_ENV])
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL to an empty database (not yet migrated), usable from other processes too."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'incident-bot.db'}"
-        return
-    yield from _postgres_schema_url(os.environ[POSTGRES_ENV])
+    with empty_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -102,3 +118,20 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def uow_factory(engine: Engine) -> Callable[[], SqlUnitOfWork]:
     return lambda: SqlUnitOfWork(engine)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(request: pytest.FixtureRequest,
+                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Like ``database_url``, but one database per backend for the whole test module."""
+    with empty_database(request.param, tmp_path_factory.mktemp("module-db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_uow_factory(module_database_url: str) -> Iterator[Callable[[], SqlUnitOfWork]]:
+    """Like ``uow_factory``, on ``module_database_url`` (migrated once for the module)."""
+    engine = make_engine(module_database_url)
+    upgrade(engine=engine)
+    yield lambda: SqlUnitOfWork(engine)
+    engine.dispose()

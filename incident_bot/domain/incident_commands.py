@@ -168,7 +168,8 @@ def draft_message(inc: Incident, c: DraftMessage, now: datetime) -> list[Effect]
 
 def approve_message(inc: Incident, c: ApproveMessage, now: datetime) -> list[Effect]:
     message = inc.key_message(c.message_id)
-    require(inc, c.by, message.approvers, f"approve message {message.id} v{c.version}")
+    require(inc, c.by, message.approvers, f"approve message {message.id} v{c.version}",
+            commanders_may=False)  # approval is the approver roles' alone
     roles = inc.roles.roles_of(c.by)
     result = messages.approve(inc.messages, message, c.version, roles, c.by, now)
     if not result.changed:

@@ -172,12 +172,20 @@ class Incident:
 # ---- who may ------------------------------------------------------------------------------
 
 
-def require(incident: Incident, by: str, roles: tuple[str, ...] | list[str], action: str) -> None:
-    """``by`` must be in the incident now and hold one of ``roles`` or be a commander."""
+def require(incident: Incident, by: str, roles: tuple[str, ...] | list[str], action: str,
+            *, commanders_may: bool = True) -> None:
+    """``by`` must be in the incident now and hold one of ``roles`` or (unless
+    ``commanders_may`` is False) be a commander; a refusal names exactly who may."""
     pb = incident.playbook
     visible = incident.roles.is_visible(pb, by, incident.prebrief)
-    if not (visible and incident.roles.may(pb, by, roles)):
-        raise NotAuthorised(action, list(dict.fromkeys([*roles, *pb.started_by])))
+    if commanders_may:
+        allowed = incident.roles.may(pb, by, roles)
+        who = list(dict.fromkeys([*roles, *pb.started_by]))
+    else:
+        allowed = any(role in roles for role in incident.roles.roles_of(by))
+        who = list(roles)
+    if not (visible and allowed):
+        raise NotAuthorised(action, who)
 
 
 def commanders(incident: Incident) -> list[str]:

@@ -329,8 +329,9 @@ def accept_list(state: RingRound, ctx: RoundContext, caller_key: str, by: str,
 def _nothing_to_accept(ctx: RoundContext, lists: list[CallList], caller_key: str) -> list[Effect]:
     if any(lst.status is ListStatus.ACCEPTED and lst.holder == caller_key for lst in lists):
         return []  # accepted already: a replay
-    if not lists:
-        raise NotFoundError(f"{ctx.name(caller_key)} has no call list to accept")
+    if not lists:  # not a caller in this round: say who is
+        callers = [tier.caller_role for tier in ctx.playbook.tiers if tier.caller_role]
+        raise NotAuthorised("accept a call list", list(dict.fromkeys(callers)))
     lst = lists[0]
     if lst.status is ListStatus.OFFERED:  # they are only its backup
         raise RefusedError(f"can't accept call list {lst.id}: it is offered to "

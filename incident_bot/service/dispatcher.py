@@ -52,7 +52,12 @@ from incident_bot.service.ports import (
 
 log = logging.getLogger("incident_bot.dispatcher")
 
-PHONE_SENDERS = 16  # concurrent SMS/voice sends within the pace (rate x provider latency)
+# Concurrent SMS/voice sends within the pace: at least the pace times the provider's latency
+# (100/s at Twilio's ~150 ms needs 15; 32 leaves room for slow answers).
+PHONE_SENDERS = 32
+# After a timeout or 5xx Twilio may have accepted the message anyway: wait this long before
+# looking it up and resending, so a late-accepted message is found rather than sent twice.
+UNCERTAIN_PHONE_RETRY_SECONDS = 30.0
 CHAT_CHANNELS = frozenset({OutboxChannel.SLACK_CHANNEL, OutboxChannel.SLACK_DM,
                            OutboxChannel.CONSOLE})
 PHONE_CHANNELS = frozenset({OutboxChannel.SMS, OutboxChannel.VOICE})
@@ -257,6 +262,8 @@ class Dispatcher:
             self._fail(item, f"gave up after {item.attempts} attempts: {error}", None)
             return
         delay = self._backoff(item.attempts, error.retry_after)
+        if error.uncertain and item.notify.channel in PHONE_CHANNELS:
+            delay = max(delay, timedelta(seconds=UNCERTAIN_PHONE_RETRY_SECONDS))
         with self._uow_factory() as uow:
             uow.outbox.mark_retry(item.id, str(error), self._clock.now() + delay)
             uow.commit()

@@ -16,9 +16,10 @@ from incident_bot.domain import incident as domain
 from incident_bot.domain import views
 from incident_bot.domain.classification import command_texts, refuse_above_official
 from incident_bot.domain.commands import Command, DeliveryReport, SmsReceived, VoiceDigit
+from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import Effect, Notify, OutboxChannel, RecordDecision, ScheduleTimer
 from incident_bot.domain.playbook import Classification, Playbook
-from incident_bot.errors import NotFoundError, RefusedError
+from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError
 from incident_bot.service.ports import Clock, TemplateRenderer, UnitOfWork
 from incident_bot.service.variables import incident_variables
 
@@ -156,6 +157,22 @@ class IncidentService:
                 outbox_key=item.key, status=status, error_code=error_code, by="twilio"))
 
     # ---- queries ----------------------------------------------------------------------------
+
+    def reveal_contact(self, incident_id: str, contact_key: str, by: str) -> Person | None:
+        """A contact's directory entry (with their number) for their caller only; every
+        request is audited, a refused one too (NotAuthorised)."""
+        round_, entry = self.incident(incident_id).ringround.find(contact_key)
+        lst = round_.call_list(entry.list_id)
+        if lst is None or by not in (lst.holder, lst.caller, lst.backup):
+            refused = NotAuthorised(f"see {contact_key}'s number", ["their caller"])
+            self._audit_refusal(by, "contact.phone_viewed", refused, incident_id)
+            raise refused
+        with self._uow_factory() as uow:
+            person = uow.directory.get(contact_key)
+            uow.audit.record(at=self._clock.now(), actor=by, action="contact.phone_viewed",
+                             outcome="viewed", detail=f"{incident_id}: {contact_key}")
+            uow.commit()
+        return person
 
     def incident(self, incident_id: str) -> domain.Incident:
         with self._uow_factory() as uow:

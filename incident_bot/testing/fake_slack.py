@@ -26,10 +26,11 @@ import threading
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any, BinaryIO
 from urllib.parse import parse_qsl, urlparse
+
+from incident_bot.testing.loopback import LoopbackServer, read_body, send_json
 
 JSONish = dict[str, Any]
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -61,10 +62,13 @@ class _Channel:
     pins: list[str] = field(default_factory=list)
 
 
-class FakeSlack:
+class FakeSlack(LoopbackServer):
     """The fake Slack Web API server; a context manager that starts and stops its thread."""
 
+    thread_name = "fake-slack"
+
     def __init__(self, bot_user_id: str = "UBOT00001", team_id: str = "T0FAKE001") -> None:
+        super().__init__()
         self.bot_user_id, self.team_id = bot_user_id, team_id
         self.calls: list[SlackCall] = []
         self.socket_acks: list[JSONish] = []
@@ -73,37 +77,18 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # ---- lifecycle ------------------------------------------------------------------------
+    # ---- lifecycle (start, stop, context manager: LoopbackServer) --------------------------
 
-    def __enter__(self) -> FakeSlack:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-slack",
-                                        daemon=True)
-        self._thread.start()
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def stop(self) -> None:
         with self._lock:
             sockets, self._sockets = self._sockets, []
         for sock in sockets:
             _close_quietly(sock)
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        super().stop()
 
     @property
     def port(self) -> int:
@@ -324,9 +309,7 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             return
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode("utf-8") if length else ""
-            self._answer(_parse_body(raw, self.headers.get("Content-Type", "")))
+            self._answer(_parse_body(read_body(self), self.headers.get("Content-Type", "")))
 
         def do_GET(self) -> None:
             if self.headers.get("Upgrade", "").lower() == "websocket":
@@ -341,14 +324,7 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             if path.startswith("/response/"):  # a response_url: no token, any id
                 method, token, args = "response_url", "", {**args, "url": path}
             status, body, headers = fake.handle(method, args, token)
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body, headers, "application/json; charset=utf-8")
 
         def _upgrade(self) -> None:
             key = self.headers.get("Sec-WebSocket-Key", "")

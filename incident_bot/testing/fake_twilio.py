@@ -18,7 +18,6 @@ It also plays Twilio's side of the webhooks: :meth:`FakeTwilio.status_callback`,
 from __future__ import annotations
 
 import base64
-import json
 import random
 import re
 import threading
@@ -29,13 +28,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 from xml.etree import ElementTree
 
 from twilio.request_validator import RequestValidator
+
+from incident_bot.testing.loopback import LoopbackServer, read_body, send_json
 
 API = "/2010-04-01/Accounts/"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -80,13 +80,17 @@ class WebhookReply:
     content_type: str
 
 
-class FakeTwilio:
+class FakeTwilio(LoopbackServer):
     """The fake server; use as a context manager (starts on 127.0.0.1, a free port)."""
+
+    thread_name = "fake-twilio"
+    poll_interval = 0.05
 
     def __init__(self, account_sid: str, auth_token: str, *,
                  clock: Callable[[], datetime] | None = None, seed: int = 0,
                  faults: Faults | None = None, app_url: str | None = None,
                  public_base_url: str | None = None) -> None:
+        super().__init__()
         self.account_sid, self.auth_token = account_sid, auth_token
         self.faults = faults or Faults()
         self.app_url = app_url  # where webhooks really go (the app under test)
@@ -98,32 +102,15 @@ class FakeTwilio:
         self.messages: list[dict[str, Any]] = []
         self.calls: list[dict[str, Any]] = []
         self._inbound = 0  # inbound messages so far: their SIDs (the fault stream stays put)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # ---- lifecycle ------------------------------------------------------------------------
+    # ---- lifecycle (start, stop, context manager: LoopbackServer) --------------------------
 
-    def __enter__(self) -> FakeTwilio:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True, name="fake-twilio")
-        self._thread.start()
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type("Handler", (_Handler,), {"fake": self})
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        super().stop()
+        self._server = None
 
     @property
     def url(self) -> str:
@@ -344,20 +331,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8") if length else ""
         status, headers, body = self.fake.handle(
-            method, parts.path, _flat(parse_qs(parts.query)), _flat(parse_qs(raw)),
+            method, parts.path, _flat(parse_qs(parts.query)), _flat(parse_qs(read_body(self))),
             self.headers.get("Authorization"))
-        payload = json.dumps(body).encode()
         try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
+            send_json(self, status, body, headers)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up waiting (a timeout test)
 

@@ -3,6 +3,9 @@ under test."""
 
 import textwrap
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from incident_bot.adapters.playbook_loader import load_playbooks
 
@@ -35,3 +38,8 @@ def problems_in(folder: Path, extra: str, base: str = BASE) -> list[str]:
     result = load_playbooks([path])
     return [str(p).removeprefix(f"{path}:") for p in result.problems]
 
+
+def case(name: str, extra: str, expected: list[str], base: str = BASE) -> Any:
+    """A row of a table of playbooks and the problems they must get, exactly (a pytest param
+    with ``name`` as its id): ``extra`` added to ``base``, as ``problems_in`` takes them."""
+    return pytest.param(extra, base, expected, id=name)

@@ -32,7 +32,7 @@ from incident_bot.domain.playbook import Channel
 from incident_bot.domain.ringround import RingRound
 from incident_bot.entrypoints.slack.edge import request_incident_id
 from incident_bot.testing.fake_slack import FakeSlack
-from incident_bot.testing.fake_twilio import FakeTwilio, WebhookReply
+from incident_bot.testing.fake_twilio import FakeTwilio, Faults, WebhookReply
 from tests.chaos.bot_process import write_atomically
 from tests.slack.conftest import Server, command_form, slack_post
 from tests.twilio.conftest import ACCOUNT_SID, AUTH_TOKEN, DATA, FROM, LANGUAGES, PUBLIC
@@ -607,3 +607,57 @@ def report(name: str, chaos: Chaos, answers: People, result: RunResult, wall: fl
             f"decisions; sent per process {sorted(result.by_worker.values())}; simulated "
             f"{chaos.clock.now - T0}; wall {wall:.0f}s (settling {chaos.waited:.0f}s, webhooks "
             f"{chaos.answering:.0f}s, restart {max(chaos.downtime, default=0):.1f}s max)")
+
+
+# ---- one whole run ---------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """A finished chaos run: the chaos, the people's answers, the fake Twilio and the checks."""
+
+    chaos: Chaos
+    answers: People
+    twilio: RoutedTwilio
+    result: RunResult
+    wall: float  # seconds, from seeding the directory to the end of the checks
+
+    def report(self, name: str) -> str:
+        return report(name, self.chaos, self.answers, self.result, self.wall)
+
+
+def run_chaos(database_url: str, engine: Engine, tmp: Path, *, contacts: int, seed: int,
+              rates: Rates, end: datetime, bots: list[str], respawn: bool,
+              kill_after: Callable[[random.Random], list[int]], faults: Faults | None = None,
+              threads: int = 1) -> Run:
+    """``contacts`` people in the directory, the bot processes named ``bots`` on
+    ``database_url`` with the fake Slack and a ``RoutedTwilio``, the ring-round started on the
+    first, the people answering and a bot SIGKILLed after each number of texts and calls that
+    ``kill_after`` draws from the seeded stream, until ``end`` of simulated time; then checked."""
+    began = time.monotonic()
+    directory = people(contacts)
+    with SqlUnitOfWork(engine) as uow:
+        uow.directory.upsert(directory)
+        uow.commit()
+    clock = SimClock(tmp / "clock")
+    rng = random.Random(seed)
+    kills = kill_after(rng)
+    with FakeSlack() as slack, RoutedTwilio(ACCOUNT_SID, AUTH_TOKEN, clock=clock.read,
+                                            seed=seed, faults=faults,
+                                            public_base_url=PUBLIC) as twilio:
+        env = bot_env(database_url, slack, twilio, TWILIO_SEND_RATE=str(rates.sms),
+                      TWILIO_CALL_RATE=str(rates.voice))
+        processes = [Bot(name, env, clock, tmp) for name in bots]
+        chaos = Chaos(processes, clock, engine, twilio, rates, kills, respawn=respawn, rng=rng)
+        try:
+            for bot in processes:
+                bot.start()
+            chaos.incident_id = start_ringround(processes[0], slack, engine)
+            answers = People(twilio, tier_codes(engine, chaos.incident_id, directory), seed,
+                             targets=chaos.urls, threads=threads)
+            chaos.run(answers, end)
+        finally:
+            for bot in processes:
+                bot.stop()
+    result = check_run(chaos, contacts)
+    return Run(chaos, answers, twilio, result, time.monotonic() - began)

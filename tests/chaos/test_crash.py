@@ -17,33 +17,12 @@ one per kill.
 
 from __future__ import annotations
 
-import random
-import time
 from datetime import timedelta
 
 import pytest
 
-from incident_bot.adapters.db import SqlUnitOfWork
-from incident_bot.testing.fake_slack import FakeSlack
 from incident_bot.testing.fake_twilio import Faults
-from tests.chaos.harness import (
-    PUBLIC,
-    T0,
-    Bot,
-    Chaos,
-    People,
-    Rates,
-    RoutedTwilio,
-    SimClock,
-    bot_env,
-    check_run,
-    env_int,
-    people,
-    report,
-    start_ringround,
-    tier_codes,
-)
-from tests.twilio.conftest import ACCOUNT_SID, AUTH_TOKEN
+from tests.chaos.harness import T0, Rates, env_int, run_chaos
 
 CONTACTS = env_int("CHAOS_CONTACTS", 500)
 KILLS = env_int("CHAOS_KILLS", 5)
@@ -55,30 +34,11 @@ END = T0 + timedelta(hours=3)  # past every rung of both tiers, with 20 kills' d
 @pytest.mark.slow
 def test_a_bot_killed_again_and_again_loses_nothing_and_sends_nothing_twice(
         database_url, engine, tmp_path):
-    began = time.monotonic()
-    directory = people(CONTACTS)
-    with SqlUnitOfWork(engine) as uow:
-        uow.directory.upsert(directory)
-        uow.commit()
-    clock = SimClock(tmp_path / "clock")
-    rng = random.Random(SEED)
-    kill_after = sorted(rng.sample(range(1, CONTACTS * 13 // 10), KILLS))
-    with FakeSlack() as slack, RoutedTwilio(
-            ACCOUNT_SID, AUTH_TOKEN, clock=clock.read, seed=SEED, faults=Faults(rate_429=0.02),
-            public_base_url=PUBLIC) as twilio:
-        bot = Bot("bot", bot_env(database_url, slack, twilio, TWILIO_SEND_RATE=str(RATES.sms),
-                                 TWILIO_CALL_RATE=str(RATES.voice)), clock, tmp_path)
-        chaos = Chaos([bot], clock, engine, twilio, RATES, kill_after, respawn=True, rng=rng)
-        bot.start()
-        try:
-            chaos.incident_id = start_ringround(bot, slack, engine)
-            answers = People(twilio, tier_codes(engine, chaos.incident_id, directory), SEED,
-                             targets=chaos.urls)
-            chaos.run(answers, END)
-        finally:
-            bot.stop()
+    run = run_chaos(
+        database_url, engine, tmp_path, contacts=CONTACTS, seed=SEED, rates=RATES, end=END,
+        bots=["bot"], respawn=True, faults=Faults(rate_429=0.02),
+        kill_after=lambda rng: sorted(rng.sample(range(1, CONTACTS * 13 // 10), KILLS)))
 
-    result = check_run(chaos, CONTACTS)
-    print(report("crash", chaos, answers, result, time.monotonic() - began))
-    assert chaos.kills == KILLS
-    result.assert_clean(CONTACTS, chaos.kills)
+    print(run.report("crash"))
+    assert run.chaos.kills == KILLS
+    run.result.assert_clean(CONTACTS, run.chaos.kills)

@@ -185,11 +185,12 @@ def test_nobody_else_may_accept_a_callers_list():
         accept_list(w.state, w.ctx, "alice", "bob", LATER)
 
 
-def test_accepting_without_a_list_is_not_found():
+def test_accepting_without_a_list_is_refused_naming_the_caller_roles():
     w = world()
     w.start()
-    with pytest.raises(NotFoundError, match="Sam has no call list"):
+    with pytest.raises(NotAuthorised, match="only caller may") as refused:
         accept_list(w.state, w.ctx, "sam", "sam", LATER)
+    assert refused.value.allowed_roles == ("caller",)
 
 
 # ---- outcomes -----------------------------------------------------------------------------

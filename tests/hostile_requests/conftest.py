@@ -140,7 +140,7 @@ def bot(bot_database_url: str, clock: FakeClock,
                 twilio.app_url = f"http://{server.url_host}:{server.port}"
                 yield Bot(clock, slack, twilio, edge, server)
         finally:
-            edge.app.listener_runner.listener_executor.shutdown(wait=True)
+            edge.close()
             edge.services.engine.dispose()
 
 

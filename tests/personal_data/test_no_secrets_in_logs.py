@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from _pytest.logging import LogCaptureHandler
 
-from incident_bot.adapters.directory_import import parse_directory
 from incident_bot.bootstrap import bootstrap
 from incident_bot.domain.codes import confirmation_code
-from incident_bot.service.handlers import StartRequest
 from incident_bot.settings import load_settings
+from tests.ct_incident import E0, ROOT, T0, seed_ct, start_ct
 from tests.fakes import (
     FakeClock,
     RecordingChat,
@@ -35,9 +34,6 @@ from tests.service.test_ct_playbook_end_to_end import (
     complete_role_steps,
 )
 
-ROOT = Path(__file__).parents[2]
-T0 = datetime(2026, 5, 1, 5, 30, tzinfo=UTC)
-E0 = T0 + timedelta(hours=1)
 SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-1111111111-2222222222-SeCrEtBoTtOkEn",
     "SLACK_APP_TOKEN": "xapp-1-A0000000-3333333333-SeCrEtApPtOkEn",
@@ -87,22 +83,15 @@ def run_the_ct_response(base: Path) -> list[str]:
     clock = FakeClock(T0 - timedelta(hours=1))
     chat, sms, voice = RecordingChat(), RecordingSms(), RecordingVoice()
     services = bootstrap(settings, clock=clock, chat=chat, sms=sms, voice=voice, worker="logs")
-    playbook = services.playbooks.playbooks["ct-arrests-and-searches"]
-    people = parse_directory(ROOT / "incident_bot" / "data" / "sample_directory.csv",
-                             {r.code for r in playbook.roles}).people
-    with services.uow_factory() as uow:
-        uow.directory.upsert(people)
-        uow.commit()
+    ct = seed_ct(services.uow_factory, services.playbooks.playbooks)
+    playbook, people = ct.playbook, ct.people
     incidents = services.incidents
 
     def tick() -> None:
         while services.poller.fire_due() + services.dispatcher.dispatch():
             pass
 
-    commander = next(p.key for p in people if "bcu_commander" in p.roles)
-    incident_id = incidents.start_incident(StartRequest(
-        playbook_id=playbook.id, area="Northbridge", t0=T0, e0=E0, started_by=commander,
-        variables={"arrest_count": "3"}), incident_id="inc-logs")
+    incident_id = start_ct(incidents, ct, "inc-logs")
     tick()
     clock.set(T0 - timedelta(minutes=30))
     approve_everything(incidents, incident_id, playbook)

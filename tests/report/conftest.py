@@ -3,28 +3,20 @@ tests (they only read it)."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from incident_bot.adapters.db import SqlUnitOfWork, make_engine, upgrade
 from incident_bot.entrypoints.exercise.session import without_fsync
-from tests.conftest import BACKENDS, POSTGRES_ENV, _postgres_schema_url
+from tests.conftest import BACKENDS, empty_database
 from tests.report.support import World, build_world
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def world(request, tmp_path_factory) -> World:
-    if request.param == "sqlite":
-        urls = iter([f"sqlite:///{tmp_path_factory.mktemp('aar') / 'aar.db'}"])
-    else:
-        urls = _postgres_schema_url(os.environ[POSTGRES_ENV])
-    url = next(urls)
-    engine = make_engine(url)
-    if request.param == "sqlite":
-        without_fsync(engine)  # a throwaway database: no need to wait for the disk
-    upgrade(engine=engine)
-    yield build_world(lambda: SqlUnitOfWork(engine), url)
-    engine.dispose()
-    for _ in urls:  # drops the PostgreSQL schema
-        pass
+    with empty_database(request.param, tmp_path_factory.mktemp("aar")) as url:
+        engine = make_engine(url)
+        if request.param == "sqlite":
+            without_fsync(engine)  # a throwaway database: no need to wait for the disk
+        upgrade(engine=engine)
+        yield build_world(lambda: SqlUnitOfWork(engine), url)
+        engine.dispose()

@@ -9,13 +9,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 from incident_bot.adapters.db import SqlUnitOfWork
-from incident_bot.adapters.directory_import import parse_directory
-from incident_bot.adapters.playbook_loader import load_playbooks
-from incident_bot.adapters.templates import TemplateStore
 from incident_bot.domain.commands import (
     AcceptCallList,
     ApproveMessage,
@@ -28,13 +24,11 @@ from incident_bot.domain.playbook import Playbook
 from incident_bot.errors import RefusedError
 from incident_bot.service.after_action import Records, load_records
 from incident_bot.service.dispatcher import Dispatcher
-from incident_bot.service.handlers import IncidentService, StartRequest
+from incident_bot.service.handlers import IncidentService
 from incident_bot.service.timers import TimerPoller
+from tests.ct_incident import E0, T0, ct_service, start_ct
 from tests.fakes import FakeClock, RecordingChat, RecordingSms, RecordingVoice
 
-ROOT = Path(__file__).parents[2]
-T0 = datetime(2026, 5, 1, 5, 30, tzinfo=UTC)
-E0 = T0 + timedelta(hours=1)
 INCIDENT = "inc-aar"
 LATE_STEP = "members"  # its briefer completes it a quarter of an hour after its plan
 # Caller outcomes by the order contacts are first called (the rest are reached).
@@ -61,18 +55,10 @@ class World:
 
 
 def build_world(uow_factory: Callable[[], SqlUnitOfWork], database_url: str) -> World:
-    loaded = load_playbooks([ROOT / "playbooks"], ROOT / "message_templates")
-    playbook = loaded.playbooks["ct-arrests-and-searches"]
-    roles = {r.code for r in playbook.roles}
-    people = parse_directory(ROOT / "incident_bot" / "data" / "sample_directory.csv", roles).people
-    with uow_factory() as uow:
-        uow.directory.upsert(people)
-        uow.commit()
     clock = FakeClock(T0 - timedelta(hours=1))
-    incidents = IncidentService(uow_factory, clock, loaded.playbooks,
-                                TemplateStore(ROOT / "message_templates"))
+    incidents, ct = ct_service(uow_factory, clock)
     sms = RecordingSms()
-    world = World(uow_factory, database_url, incidents, clock, playbook, people, sms)
+    world = World(uow_factory, database_url, incidents, clock, ct.playbook, ct.people, sms)
     poller = TimerPoller(uow_factory, clock, "aar")
     dispatcher = Dispatcher(uow_factory, clock, incidents, RecordingChat(), sms,
                             RecordingVoice(), worker="aar")
@@ -81,10 +67,7 @@ def build_world(uow_factory: Callable[[], SqlUnitOfWork], database_url: str) -> 
         while poller.fire_due() + dispatcher.dispatch():
             pass
 
-    commander = next(p.key for p in people if "bcu_commander" in p.roles)
-    incidents.start_incident(StartRequest(
-        playbook_id=playbook.id, area="Northbridge", t0=T0, e0=E0, started_by=commander,
-        variables={"arrest_count": "3"}), incident_id=INCIDENT)
+    start_ct(incidents, ct, INCIDENT)
     tick()
     run_the_response(world, tick)
     return world

@@ -12,27 +12,20 @@ allowed ones, the irreversible ones (withdraw, compromise, stand-down) last.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from incident_bot.adapters.db import SqlUnitOfWork, make_engine, upgrade
-from incident_bot.adapters.directory_import import parse_directory
-from incident_bot.adapters.playbook_loader import load_playbooks
-from incident_bot.adapters.templates import TemplateStore
 from incident_bot.domain import commands as c
 from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Level, Playbook
 from incident_bot.errors import NotAuthorised, RefusedError
-from incident_bot.service.handlers import IncidentService, StartRequest
-from tests.conftest import BACKENDS, POSTGRES_ENV, _postgres_schema_url
+from incident_bot.service.handlers import StartRequest
+from tests.ct_incident import ct_service
 from tests.fakes import FakeClock
 
-ROOT = Path(__file__).parents[2]
 T0 = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
 NOW = T0 + timedelta(minutes=10)
 MESSAGE = "joint-reassurance"  # translated, and briefed by a step: the widest set of rules
@@ -103,20 +96,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def module_uow_factory(request, tmp_path_factory):
-    if request.param == "sqlite":
-        urls = iter([f"sqlite:///{tmp_path_factory.mktemp('authz') / 'authz.db'}"])
-    else:
-        urls = _postgres_schema_url(os.environ[POSTGRES_ENV])
-    engine = make_engine(next(urls))
-    upgrade(engine=engine)
-    yield lambda: SqlUnitOfWork(engine)
-    engine.dispose()
-    for _ in urls:  # drops the PostgreSQL schema
-        pass
-
-
 @dataclass
 class Outcome:
     role: str
@@ -139,18 +118,10 @@ def _one_holder_per_role(playbook: Playbook, people: list[Person]) -> dict[str, 
 
 @pytest.fixture(scope="module")
 def matrix(module_uow_factory) -> tuple[Playbook, list[Outcome]]:
+    """One database per backend for the whole module (``module_uow_factory``)."""
     uow_factory = module_uow_factory
-    loaded = load_playbooks([ROOT / "playbooks"], ROOT / "message_templates")
-    playbook = loaded.playbooks["ct-arrests-and-searches"]
-    people = parse_directory(ROOT / "incident_bot" / "data" / "sample_directory.csv",
-                             {r.code for r in playbook.roles}).people
-    with uow_factory() as uow:
-        uow.directory.upsert(people)
-        uow.commit()
-    clock = FakeClock(NOW)
-    service = IncidentService(uow_factory, clock, loaded.playbooks,
-                              TemplateStore(ROOT / "message_templates"))
-    commander = next(p.key for p in people if "bcu_commander" in p.roles)
+    service, ct = ct_service(uow_factory, FakeClock(NOW))
+    playbook, people, commander = ct.playbook, ct.people, ct.commander
     outcomes = []
     for role, person in _one_holder_per_role(playbook, people).items():
         incident_id = service.start_incident(StartRequest(

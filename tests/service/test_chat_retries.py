@@ -1,5 +1,6 @@
 """A chat post that Slack accepted but whose answer was lost (timeout, 5xx) is not posted again
-on the retry: the dispatcher asks the chat port whether it went out."""
+on the retry: the dispatcher asks the chat port whether it went out. A text whose answer was
+lost waits longer before that look-up."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from dataclasses import dataclass, field
 
 from incident_bot.domain.effects import Notify, OutboxChannel
 from incident_bot.errors import TransientProviderError
-from incident_bot.service.dispatcher import Dispatcher
+from incident_bot.service.dispatcher import UNCERTAIN_PHONE_RETRY_SECONDS, Dispatcher
 from incident_bot.service.ports import SendResult
 from tests.fakes import RecordingChat
-from tests.service.conftest import make_harness
+from tests.service.conftest import drill_people, make_harness
 
 
 @dataclass
@@ -68,3 +69,34 @@ def test_a_first_attempt_does_not_look_first(uow_factory):
         uow.commit()
     dispatcher.dispatch()
     assert (len(chat.sent), chat.lookups) == (1, [])
+
+
+def _text(key: str, recipient: str) -> Notify:
+    return Notify(key=f"inc-x|{recipient}|{key}|sms|1", channel=OutboxChannel.SMS,
+                  recipient=recipient, body=f"hello {key}", purpose="test.sms", priority=2)
+
+
+def _retry_delay_after(uow_factory, error: TransientProviderError) -> float:
+    people = drill_people()  # people[0] is the commander; the rest have phone numbers
+    harness = make_harness(uow_factory, people)
+    with uow_factory() as uow:
+        uow.outbox.add("inc-x", _text("c", people[1].key), harness.clock.now())
+        uow.commit()
+    harness.sms.fail_next(error)
+    harness.dispatcher.dispatch()
+    with uow_factory() as uow:
+        [item] = uow.outbox.items("inc-x")
+    assert item.status != "sent"
+    return (item.next_attempt_at - harness.clock.now()).total_seconds()
+
+
+def test_an_uncertain_sms_failure_waits_before_looking_it_up_and_resending(uow_factory):
+    """Twilio may have accepted a text whose answer was lost: the retry (which looks it up
+    first) waits long enough for a late-accepted message to show in Twilio's list."""
+    delay = _retry_delay_after(uow_factory, TransientProviderError("timed out", uncertain=True))
+    assert delay >= UNCERTAIN_PHONE_RETRY_SECONDS
+
+
+def test_a_certain_sms_failure_is_retried_on_the_ordinary_backoff(uow_factory):
+    delay = _retry_delay_after(uow_factory, TransientProviderError("429", retry_after=1.0))
+    assert 1.0 <= delay < UNCERTAIN_PHONE_RETRY_SECONDS

@@ -8,16 +8,10 @@ due exactly when the playbook says."""
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
-from incident_bot.adapters.db import SqlUnitOfWork, make_engine, upgrade
-from incident_bot.adapters.directory_import import parse_directory
-from incident_bot.adapters.playbook_loader import load_playbooks
-from incident_bot.adapters.templates import TemplateStore
 from incident_bot.domain.commands import (
     AcceptCallList,
     ApproveMessage,
@@ -26,46 +20,19 @@ from incident_bot.domain.commands import (
 )
 from incident_bot.domain.playbook import Playbook
 from incident_bot.service.dispatcher import Dispatcher
-from incident_bot.service.handlers import IncidentService, StartRequest
 from incident_bot.service.timers import TimerPoller
-from tests.conftest import BACKENDS, POSTGRES_ENV, _postgres_schema_url
+from tests.ct_incident import E0, T0, ct_service, start_ct
 from tests.fakes import FakeClock, RecordingChat, RecordingSms, RecordingVoice
-
-ROOT = Path(__file__).parents[2]
-T0 = datetime(2026, 5, 1, 5, 30, tzinfo=UTC)
-E0 = T0 + timedelta(hours=1)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def module_uow_factory(request, tmp_path_factory):
-    """One database per backend for the whole module: the response is run once per backend
-    and every test below reads the same outcome."""
-    if request.param == "sqlite":
-        urls = iter([f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"])
-    else:
-        urls = _postgres_schema_url(os.environ[POSTGRES_ENV])
-    url = next(urls)
-    engine = make_engine(url)
-    upgrade(engine=engine)
-    yield lambda: SqlUnitOfWork(engine)
-    engine.dispose()
-    for _ in urls:  # drops the PostgreSQL schema
-        pass
 
 
 @pytest.fixture(scope="module")
 def ct(module_uow_factory):
+    """The response runs once per backend (one database for the whole module) and every test
+    below reads the same outcome."""
     uow_factory = module_uow_factory
-    loaded = load_playbooks([ROOT / "playbooks"], ROOT / "message_templates")
-    playbook = loaded.playbooks["ct-arrests-and-searches"]
-    roles = {r.code for r in playbook.roles}
-    people = parse_directory(ROOT / "incident_bot" / "data" / "sample_directory.csv", roles).people
-    with uow_factory() as uow:
-        uow.directory.upsert(people)
-        uow.commit()
     clock = FakeClock(T0 - timedelta(hours=1))
-    incidents = IncidentService(uow_factory, clock, loaded.playbooks,
-                                TemplateStore(ROOT / "message_templates"))
+    incidents, setup = ct_service(uow_factory, clock)
+    playbook, people = setup.playbook, setup.people
     chat, sms, voice = RecordingChat(), RecordingSms(), RecordingVoice()
     poller = TimerPoller(uow_factory, clock, "e2e")
     dispatcher = Dispatcher(uow_factory, clock, incidents, chat, sms, voice, worker="e2e")
@@ -74,10 +41,7 @@ def ct(module_uow_factory):
         while poller.fire_due() + dispatcher.dispatch():
             pass
 
-    commander = next(p.key for p in people if "bcu_commander" in p.roles)
-    incident_id = incidents.start_incident(StartRequest(
-        playbook_id=playbook.id, area="Northbridge", t0=T0, e0=E0, started_by=commander,
-        variables={"arrest_count": "3"}), incident_id="inc-e2e")
+    incident_id = start_ct(incidents, setup, "inc-e2e")
     tick()
     world = incidents, clock, tick, playbook, people, incident_id, sms
     return world, run_the_response(world)

@@ -17,27 +17,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from incident_bot.adapters.db import SqlUnitOfWork
-from incident_bot.domain.commands import ApproveMessage
-from incident_bot.service.handlers import StartRequest
-from tests.service.conftest import T0, drill_people, make_harness
-from tests.service.test_restart import WAIT_SECONDS, Worker, _sends_so_far, _set_clock, _settled
+from tests.service.conftest import T0
+from tests.service.process_support import (
+    WAIT_SECONDS,
+    Worker,
+    set_clock,
+    start_drill,
+    wait_for_sends,
+    wait_until_settled,
+)
 
 CONTACTS = 1_000
 REPLICAS = 3
 STEP = timedelta(minutes=2)
 STEPS = 50  # 100 simulated minutes: past every rung of the drill
 KILL_AT_STEP, KILL_AFTER_SENDS = 8, 40  # in the voice-call burst
-
-
-def _wait_until_settled(uow_factory, now, workers: list[Worker]) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS * 3
-    while not _settled(uow_factory, now):
-        for worker in workers:
-            assert worker.process is not None
-            assert worker.process.poll() is None, worker.stderr.read_text()
-        assert time.monotonic() < deadline, "the replicas did not catch up"
-        time.sleep(0.02)
 
 
 def _wait_until_only_the_dead_hold_leases(engine, dead: str, now) -> None:
@@ -60,13 +54,9 @@ def _wait_until_only_the_dead_hold_leases(engine, dead: str, now) -> None:
 @pytest.mark.slow
 @pytest.mark.backends("postgres")
 def test_three_replicas_share_the_work_and_survive_losing_one(database_url, engine, tmp_path):
-    uow_factory = lambda: SqlUnitOfWork(engine)  # noqa: E731
-    harness = make_harness(uow_factory, drill_people(tier1=CONTACTS // 2, tier2=CONTACTS // 2))
-    clock_file = tmp_path / "clock"
-    _set_clock(clock_file, T0)
-    incident_id = harness.incidents.start_incident(StartRequest(
-        playbook_id="restart-drill", area="Northbridge", t0=T0, started_by="cmd"))
-    harness.incidents.execute(incident_id, ApproveMessage("drill-sms", 1, by="cmd"))
+    drill = start_drill(engine, CONTACTS, tmp_path)
+    uow_factory, harness, clock_file = drill.uow_factory, drill.harness, drill.clock_file
+    incident_id = drill.incident_id
 
     replicas = []
     for n in range(REPLICAS):
@@ -77,12 +67,9 @@ def test_three_replicas_share_the_work_and_survive_losing_one(database_url, engi
     alive, killed_pid, now = list(replicas), None, T0
     for step in range(STEPS + 1):
         now = T0 + step * STEP
-        _set_clock(clock_file, now)
+        set_clock(clock_file, now)
         if step == KILL_AT_STEP:
-            target = _sends_so_far(tmp_path) + KILL_AFTER_SENDS
-            deadline = time.monotonic() + WAIT_SECONDS
-            while _sends_so_far(tmp_path) < target and time.monotonic() < deadline:
-                time.sleep(0.001)
+            wait_for_sends(tmp_path, KILL_AFTER_SENDS)
             victim = alive.pop(0)
             assert victim.process is not None
             killed_pid = victim.process.pid
@@ -91,8 +78,8 @@ def test_three_replicas_share_the_work_and_survive_losing_one(database_url, engi
             # first (in real time a send takes seconds and a lease a minute).
             _wait_until_only_the_dead_hold_leases(engine, f"worker-{killed_pid}", now)
             now += timedelta(seconds=61)  # its leases run out on the simulated clock
-            _set_clock(clock_file, now)
-        _wait_until_settled(uow_factory, now, alive)
+            set_clock(clock_file, now)
+        wait_until_settled(uow_factory, now, alive, WAIT_SECONDS * 3, "the replicas")
     for worker in alive:
         worker.stop(tmp_path)
 

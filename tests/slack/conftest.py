@@ -61,7 +61,7 @@ def edge(database_url: str, fake_slack: FakeSlack, clock: FakeClock) -> Iterator
         uow.directory.upsert(people.people)
         uow.commit()
     yield edge
-    edge.app.listener_runner.listener_executor.shutdown(wait=True)
+    edge.close()
     edge.services.engine.dispose()
 
 

@@ -34,6 +34,15 @@ def start_incident(server: Server, fake: FakeSlack, edge: SlackEdge) -> str:
     return incident_id
 
 
+def waiting_task(edge: SlackEdge, incident_id: str) -> tuple[str, str, str]:
+    """The first waiting task: its id, its first assignee and their Slack user id."""
+    task = next(t for t in edge.services.incidents.view(incident_id).tasks
+                if t.status == "waiting")
+    user = edge.services.incidents.incident(incident_id).people[task.assignees[0]].slack_user_id
+    assert user is not None
+    return task.id, task.assignees[0], user
+
+
 def approve_everything(edge: SlackEdge, incident_id: str) -> None:
     incident = edge.services.incidents.incident(incident_id)
     for message in incident.playbook.messages:
@@ -162,29 +171,22 @@ def test_caller_outcome_button_moves_the_ring_round_on(
 def test_task_acknowledge_button_acks_the_task(
         server: Server, fake_slack: FakeSlack, edge: SlackEdge) -> None:
     incident_id = start_incident(server, fake_slack, edge)
-    task = next(t for t in edge.services.incidents.view(incident_id).tasks
-                if t.status == "waiting")
-    person = edge.services.incidents.incident(incident_id).people[task.assignees[0]]
-    assert person.slack_user_id is not None
+    task_id, _, user = waiting_task(edge, incident_id)
 
-    reply = slack_post(server, action_form(fake_slack, person.slack_user_id, views.TASK_ACK,
-                                           f"{incident_id}|{task.id}"))
+    reply = slack_post(server, action_form(fake_slack, user, views.TASK_ACK,
+                                           f"{incident_id}|{task_id}"))
 
     assert reply.status == 200
     assert wait_for(lambda: next(t.status for t in edge.services.incidents.view(incident_id).tasks
-                                 if t.id == task.id) == "acknowledged")
+                                 if t.id == task_id) == "acknowledged")
 
 
 def test_answered_task_dm_loses_its_buttons(
         server: Server, fake_slack: FakeSlack, edge: SlackEdge) -> None:
     incident_id = start_incident(server, fake_slack, edge)
-    task = next(t for t in edge.services.incidents.view(incident_id).tasks
-                if t.status == "waiting")
-    person = edge.services.incidents.incident(incident_id).people[task.assignees[0]]
-    assert person.slack_user_id is not None
+    task_id, _, user = waiting_task(edge, incident_id)
 
-    slack_post(server, action_form(fake_slack, person.slack_user_id, views.TASK_ACK,
-                                   f"{incident_id}|{task.id}"))
+    slack_post(server, action_form(fake_slack, user, views.TASK_ACK, f"{incident_id}|{task_id}"))
 
     (replaced,) = wait_for(lambda: fake_slack.replies("a"))
     assert replaced.args["replace_original"] is True

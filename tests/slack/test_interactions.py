@@ -19,7 +19,7 @@ from tests.slack.conftest import (
     slack_post,
     wait_for,
 )
-from tests.slack.test_http_end_to_end import open_ring_round, start_incident
+from tests.slack.test_http_end_to_end import open_ring_round, start_incident, waiting_task
 
 
 def submission_form(fake: FakeSlack, user: str, callback_id: str, metadata: str,
@@ -30,14 +30,6 @@ def submission_form(fake: FakeSlack, user: str, callback_id: str, metadata: str,
                "view": {"id": "V0FAKE", "type": "modal", "callback_id": callback_id,
                         "private_metadata": metadata, "state": {"values": values}}}
     return {"payload": json.dumps(payload)}
-
-
-def waiting_task(edge: SlackEdge, incident_id: str) -> tuple[str, str, str]:
-    task = next(t for t in edge.services.incidents.view(incident_id).tasks
-                if t.status == "waiting")
-    user = edge.services.incidents.incident(incident_id).people[task.assignees[0]].slack_user_id
-    assert user is not None
-    return task.id, task.assignees[0], user
 
 
 def task_status(edge: SlackEdge, incident_id: str, task_id: str) -> str:

@@ -19,6 +19,7 @@ from incident_bot.adapters.scheduler import build_scheduler
 from incident_bot.adapters.slack.channels import request_channel
 from incident_bot.entrypoints.cli._common import console, exits_on_error, settings
 from incident_bot.entrypoints.ops import OpsApp
+from incident_bot.entrypoints.slack.app import favour_acks
 from incident_bot.entrypoints.slack.edge import SlackEdge, wire
 from incident_bot.entrypoints.web import WSGIApp, make_web_app
 from incident_bot.errors import ConfigError
@@ -44,10 +45,11 @@ def serve(
         config.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
         with serving_lock(config.database_url.get_secret_value()):
             edge = wire(config)  # bootstrap builds the Twilio ports (and their pacing) itself
+            favour_acks()
             check_slack(edge)
             edge.services.dispatcher.pace_chat()  # Slack: about one post a second per channel
             reopen_missing_channels(edge)
-            scheduler = build_scheduler(edge.tick, 1.0)
+            scheduler = build_scheduler(edge.tick, config.tick_seconds)
             scheduler.start()
             try:
                 if socket_mode:
@@ -58,6 +60,7 @@ def serve(
                     run_http(edge, config, host, port, threads)
             finally:
                 scheduler.shutdown(wait=False)
+                edge.close()  # finish the work of requests already acked
 
 
 def check_slack(edge: SlackEdge) -> None:

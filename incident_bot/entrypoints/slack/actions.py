@@ -1,5 +1,6 @@
-"""Buttons and modals: ack first, parse the button value, run the command, and answer a refusal
-ephemerally (through the payload's response_url)."""
+"""Buttons and modals: ack first, parse the button value, run the command on the edge's work
+pool (``edge.later``), and answer a refusal ephemerally (through the payload's response_url).
+Buttons that open a modal do so at once: the click's ``trigger_id`` expires after 3 s."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from incident_bot.domain.commands import Command
 from incident_bot.entrypoints.slack import commands
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.entrypoints.slack.parse import UsageError, split_value
-from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError
+from incident_bot.errors import NotFoundError, RefusedError
 
 log = logging.getLogger("incident_bot.slack.actions")
 
@@ -39,8 +40,8 @@ def register(app: App, edge: SlackEdge) -> None:
     def outcome(ack: Ack, body: Body, action: Body, respond: Respond) -> None:
         ack()
         code = action["action_id"].removeprefix(views.OUTCOME_PREFIX)
-        _guarded(respond, lambda: _run_on(edge, body, action, lambda _i, contact, by:
-                                          c.RecordOutcome(contact, code, by)))
+        edge.later(lambda: _guarded(respond, lambda: _run_on(
+            edge, body, action, lambda _i, contact, by: c.RecordOutcome(contact, code, by))))
 
     @app.action(views.TASK_CANNOT)
     def cannot_do(ack: Ack, body: Body, action: Body, client: WebClient) -> None:
@@ -62,16 +63,14 @@ def register(app: App, edge: SlackEdge) -> None:
         def run() -> str:
             edge.run(incident_id, c.CannotDoTask(task_id, reason.strip(), edge.actor(user)))
             return ""
-        reply = _guarded_text(run)
-        if reply:  # a modal has no response_url: tell the person in their DM
-            client.chat_postMessage(channel=user, text=reply)
+        edge.later(lambda: _reply_in_dm(client, user, _guarded_text(run)))
 
     @app.action(views.MESSAGE_APPROVE)
     def approve(ack: Ack, body: Body, action: Body, respond: Respond) -> None:
         ack()
         incident_id, message_id, version = split_value(action["value"], 3)
-        _guarded(respond, lambda: edge.run(incident_id, c.ApproveMessage(
-            message_id, int(version), edge.actor(body["user"]["id"]))))
+        edge.later(lambda: _guarded(respond, lambda: edge.run(incident_id, c.ApproveMessage(
+            message_id, int(version), edge.actor(body["user"]["id"])))))
 
     @app.action(views.CALL_OPEN)
     def open_contact(ack: Ack, body: Body, action: Body, respond: Respond,
@@ -87,11 +86,9 @@ def register(app: App, edge: SlackEdge) -> None:
                   for k, v in values.items()}
         options = {k: fields[k] for k in ("t0", "e0", "classification", "summary") if fields[k]}
         user = body["user"]["id"]
-        reply = _guarded_text(lambda: commands.start_incident(
-            edge, user, view["private_metadata"] or view["id"], fields["playbook"],
-            fields["area"], options))
-        if reply:
-            client.chat_postMessage(channel=user, text=reply)
+        edge.later(lambda: _reply_in_dm(client, user, _guarded_text(
+            lambda: commands.start_incident(edge, user, view["private_metadata"] or view["id"],
+                                            fields["playbook"], fields["area"], options))))
 
 
 DONE_LABELS = {views.TASK_ACK: "Acknowledged", views.TASK_DONE: "Done"}
@@ -100,6 +97,9 @@ DONE_LABELS = {views.TASK_ACK: "Acknowledged", views.TASK_DONE: "Done"}
 def _button(edge: SlackEdge, make: Callable[[str, str, str], Command]) -> Callable[..., None]:
     def listener(ack: Ack, body: Body, action: Body, respond: Respond) -> None:
         ack()
+        edge.later(lambda: work(body, action, respond))
+
+    def work(body: Body, action: Body, respond: Respond) -> None:
         done = _guarded(respond, lambda: _run_on(edge, body, action, make))
         label = DONE_LABELS.get(action["action_id"])
         if done and label:  # the task DM loses its buttons: it has been answered
@@ -107,6 +107,11 @@ def _button(edge: SlackEdge, make: Callable[[str, str, str], Command]) -> Callab
             respond(replace_original=True, text=f"{original} — {label}",
                     blocks=views.answered_blocks(original, label))
     return listener
+
+
+def _reply_in_dm(client: WebClient, user: str, reply: str) -> None:
+    if reply:  # a modal has no response_url: tell the person in their DM
+        client.chat_postMessage(channel=user, text=reply)
 
 
 def _run_on(edge: SlackEdge, body: Body, action: Body,
@@ -119,20 +124,10 @@ def _run_on(edge: SlackEdge, body: Body, action: Body,
 
 
 def _show_contact(edge: SlackEdge, client: WebClient, body: Body, action: Body) -> None:
-    """Reveal a contact's number to their caller only, in a modal, and audit it."""
+    """Reveal a contact's number to their caller only, in a modal (audited by the service)."""
     incident_id, contact = split_value(action["value"], 2)
-    by = edge.actor(body["user"]["id"])
-    incident = edge.services.incidents.incident(incident_id)
-    round_, entry = incident.ringround.find(contact)
-    lst = round_.call_list(entry.list_id)
-    if lst is None or by not in (lst.holder, lst.caller, lst.backup):
-        raise NotAuthorised(f"see {contact}'s number", ["their caller"])
-    now = edge.services.clock.now()
-    with edge.services.uow_factory() as uow:
-        person = uow.directory.get(contact)
-        uow.audit.record(at=now, actor=by, action="contact.phone_viewed", outcome="viewed",
-                         detail=f"{incident_id}: {contact}")
-        uow.commit()
+    person = edge.services.incidents.reveal_contact(incident_id, contact,
+                                                    edge.actor(body["user"]["id"]))
     phone = person.phone if person and person.phone else "(no number)"
     client.views_open(trigger_id=body["trigger_id"],
                       view=views.contact_modal(person.name if person else contact, phone))

@@ -8,6 +8,7 @@ only because the ack came late — so doing the work again would duplicate it.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,6 +20,11 @@ from incident_bot.entrypoints.slack.edge import SlackEdge
 
 log = logging.getLogger("incident_bot.slack.app")
 LISTENER_THREADS = 64
+# How long a busy thread may hold the GIL while another waits (CPython's default is 5 ms). An
+# ack needs the GIL a dozen times (after each socket read and write); behind the tick and the
+# work threads each wait could take a full interval. 1 ms keeps acks quick for a small cost in
+# throughput (bench/slack_ack.py).
+ACK_SWITCH_INTERVAL = 0.001
 
 
 def build_app(edge: SlackEdge) -> App:
@@ -44,6 +50,11 @@ def build_app(edge: SlackEdge) -> App:
     actions.register(app, edge)
     home.register(app, edge)
     return app
+
+
+def favour_acks() -> None:
+    """Let request threads take the GIL from busy background threads sooner (process-wide)."""
+    sys.setswitchinterval(ACK_SWITCH_INTERVAL)
 
 
 def skip_retries(request: BoltRequest, next: Callable[[], Any]) -> Any:

@@ -1,4 +1,6 @@
-"""``/incident`` — ack first, parse with a pure function, run the use case, reply ephemerally.
+"""``/incident`` — ack first, parse with a pure function, run the use case on the edge's work
+pool (``edge.later``), reply ephemerally. Opening a modal is the exception: it runs at once,
+because the request's ``trigger_id`` expires 3 s after the click.
 
 Refusals (``RefusedError`` and ``NotAuthorised`` say what and who may) come back to the person
 as an ephemeral reply; the service has already audited them.
@@ -36,9 +38,24 @@ def register(app: App, edge: SlackEdge) -> None:
         trigger = str(body.get("trigger_id") or "")
         if trigger and not edge.first_time(f"command:{trigger}"):
             return  # the same signed request again (a replay within the 5-minute window)
-        reply = answer(edge, body, client)
-        if reply:
-            respond(text=reply, response_type="ephemeral")
+
+        def work() -> None:
+            reply = answer(edge, body, client)
+            if reply:
+                respond(text=reply, response_type="ephemeral")
+        if opens_modal(str(body.get("text", ""))):
+            work()
+        else:
+            edge.later(work)
+
+
+def opens_modal(text: str) -> bool:
+    """``/incident start`` without a playbook and area asks for them in a modal."""
+    try:
+        parsed = parse_command(text)
+    except UsageError:
+        return False
+    return parsed.name == "start" and None in start_target(parsed)
 
 
 def answer(edge: SlackEdge, body: Body, client: WebClient) -> str:
@@ -52,11 +69,17 @@ def answer(edge: SlackEdge, body: Body, client: WebClient) -> str:
 # ---- start ------------------------------------------------------------------------------
 
 
-def start(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+def start_target(parsed: Parsed) -> tuple[str | None, str | None]:
+    """The playbook and area a start names (None where it names none)."""
     playbook = parsed.words[0] if parsed.words else parsed.options.get("playbook")
     area = parsed.options.get("area") or parsed.rest(1)
-    if not playbook or not area:
-        open_start_modal(edge, client, body, playbook, area or None)
+    return playbook or None, area or None
+
+
+def start(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
+    playbook, area = start_target(parsed)
+    if playbook is None or area is None:
+        open_start_modal(edge, client, body, playbook, area)
         return ""
     return start_incident(edge, body["user_id"], str(body.get("trigger_id", "")), playbook,
                           area, parsed.options)

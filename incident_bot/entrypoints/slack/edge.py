@@ -9,6 +9,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,10 @@ from incident_bot.settings import Settings
 
 log = logging.getLogger("incident_bot.slack")
 REMEMBERED_REQUESTS = 10_000  # request keys kept to drop duplicates (Slack retries in minutes)
+# Threads doing listeners' work after the ack. Few on purpose: the work is mostly CPU under one
+# GIL, and every busy thread slows the acks of new requests (bench/slack_ack.py measured a
+# burst of 50 starts on 64 threads pushing acks past Slack's 3 s). A burst queues here instead.
+WORK_THREADS = 2
 
 
 @dataclass
@@ -54,11 +59,40 @@ class SlackEdge:
     app: Any = None  # slack_bolt.App, set by build_app
     handled: OrderedDict[str, None] = field(default_factory=OrderedDict)
     _handled_lock: threading.Lock = field(default_factory=threading.Lock)
+    work: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
+        max_workers=WORK_THREADS, thread_name_prefix="slack-work"))
+    _pending: int = 0
 
     def tick(self) -> None:
         """The scheduler's job: timers, outbox, then dashboards (throttled)."""
         self.services.tick()
         self.dashboards.refresh_all()
+
+    def later(self, job: Callable[[], object]) -> None:
+        """Run a listener's work on the work pool, after its ack has gone back to Slack."""
+        with self._handled_lock:
+            self._pending += 1
+        self.work.submit(self._run_logged, job)
+
+    def queued(self) -> int:
+        """Listener work accepted and not finished yet (queued or running)."""
+        with self._handled_lock:
+            return self._pending
+
+    def _run_logged(self, job: Callable[[], object]) -> None:
+        try:
+            job()
+        except Exception:  # a pool thread's exception would vanish into its Future
+            log.exception("slack.work_failed")
+        finally:
+            with self._handled_lock:
+                self._pending -= 1
+
+    def close(self) -> None:
+        """Finish the work already accepted, then stop the listener and work threads."""
+        if self.app is not None:
+            self.app.listener_runner.listener_executor.shutdown(wait=True)
+        self.work.shutdown(wait=True)
 
     # ---- shared by listeners ----------------------------------------------------------------
 
@@ -66,6 +100,11 @@ class SlackEdge:
         """The directory key of the Slack user acting (RefusedError when unknown)."""
         with self.services.uow_factory() as uow:
             person = uow.directory.by_slack_user(slack_user_id)
+            if person is None:  # audited: someone in the workspace tried to act
+                uow.audit.record(at=self.services.clock.now(), actor=f"slack:{slack_user_id}",
+                                 action="slack.unknown_user", outcome="refused",
+                                 detail="not in the directory")
+                uow.commit()
         if person is None:
             raise RefusedError("you are not in the incident-bot directory: ask the emergency "
                                "planning team to add your Slack user")

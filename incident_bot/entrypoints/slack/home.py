@@ -18,13 +18,16 @@ OPEN_TASK = frozenset({"waiting", "acknowledged", "blocked"})
 def register(app: App, edge: SlackEdge) -> None:
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
-        user = event["user"]
-        try:
-            me = edge.actor(user)
-        except RefusedError:
-            client.views_publish(user_id=user, view=home_view([], []))
-            return
-        client.views_publish(user_id=user, view=home_view(*my_work(edge, me)))
+        edge.later(lambda: publish_home(edge, client, event["user"]))
+
+
+def publish_home(edge: SlackEdge, client: WebClient, user: str) -> None:
+    try:
+        me = edge.actor(user)
+    except RefusedError:
+        client.views_publish(user_id=user, view=home_view([], []))
+        return
+    client.views_publish(user_id=user, view=home_view(*my_work(edge, me)))
 
 
 def my_work(edge: SlackEdge, me: str) -> tuple[list[tuple[str, TaskView]],
