@@ -135,3 +135,12 @@ def module_uow_factory(module_database_url: str) -> Iterator[Callable[[], SqlUni
     upgrade(engine=engine)
     yield lambda: SqlUnitOfWork(engine)
     engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.figures import FIGURES  # noqa: PLC0415
+
+    if FIGURES:
+        terminalreporter.section("figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

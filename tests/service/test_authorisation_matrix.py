@@ -25,6 +25,7 @@ from incident_bot.errors import NotAuthorised, RefusedError
 from incident_bot.service.handlers import StartRequest
 from tests.ct_incident import ct_service
 from tests.fakes import FakeClock
+from tests.figures import FIGURES
 
 T0 = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
 NOW = T0 + timedelta(minutes=10)
@@ -139,6 +140,10 @@ def matrix(module_uow_factory) -> tuple[Playbook, list[Outcome]]:
                 error = refused
             outcomes.append(Outcome(role, person.key, case.name, expected[case.name], error,
                                     _refusals(uow_factory, person.key) > audited_before))
+    allowed = sum(o.expected_allowed for o in outcomes)
+    FIGURES.append(f"service authorisation matrix: {len(playbook.roles)} roles x {len(CASES)} "
+                   f"commands = {len(outcomes)} cases: {allowed} allowed, "
+                   f"{len(outcomes) - allowed} refused")
     return playbook, outcomes
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,8 +44,8 @@ from incident_bot.errors import NotFoundError
 from incident_bot.service.handlers import StartRequest
 from incident_bot.settings import load_settings
 from incident_bot.testing.fake_slack import FakeSlack
-from tests.conftest import BACKENDS, POSTGRES_ENV, _postgres_schema_url
 from tests.fakes import FakeClock
+from tests.figures import FIGURES
 from tests.service import test_authorisation_matrix as service_matrix
 from tests.slack.conftest import (
     ROOT,
@@ -477,34 +476,33 @@ def _run_matrix(edge: SlackEdge, server: Server, fake: FakeSlack, playbook: Play
     return outcomes
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def matrix(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> tuple[Playbook, list[Outcome]]:
-    if request.param == "sqlite":
-        urls = iter([f"sqlite:///{tmp_path_factory.mktemp('authz-slack') / 'authz.db'}"])
-    else:
-        urls = _postgres_schema_url(os.environ[POSTGRES_ENV])
-    try:
-        with FakeSlack() as fake:
-            settings = load_settings({"DATABASE_URL": next(urls), "SLACK_BOT_TOKEN": TOKEN,
-                                      "SLACK_SIGNING_SECRET": SECRET,
-                                      "SLACK_API_URL": fake.api_url}, base=ROOT)
-            edge = wire(settings, clock=FakeClock(START), worker="authz")
-            try:
-                playbook = edge.services.playbooks.playbooks[PLAYBOOK]
-                everyone, mine = _people(playbook)
-                with edge.services.uow_factory() as uow:
-                    uow.directory.upsert(everyone)
-                    uow.commit()
-                with contextlib.contextmanager(serve)(make_web_app(edge.app)) as server:
-                    outcomes = _run_matrix(edge, server, fake, playbook, mine)
-            finally:
-                edge.close()  # as tests/slack/conftest.py's edge fixture does
-                edge.services.engine.dispose()
-    finally:
-        for _ in urls:  # drops the PostgreSQL schema
-            pass
+@pytest.fixture(scope="module")
+def matrix(module_database_url: str) -> tuple[Playbook, list[Outcome]]:
+    with FakeSlack() as fake:
+        settings = load_settings({"DATABASE_URL": module_database_url, "SLACK_BOT_TOKEN": TOKEN,
+                                  "SLACK_SIGNING_SECRET": SECRET,
+                                  "SLACK_API_URL": fake.api_url}, base=ROOT)
+        edge = wire(settings, clock=FakeClock(START), worker="authz")
+        try:
+            playbook = edge.services.playbooks.playbooks[PLAYBOOK]
+            everyone, mine = _people(playbook)
+            with edge.services.uow_factory() as uow:
+                uow.directory.upsert(everyone)
+                uow.commit()
+            with contextlib.contextmanager(serve)(make_web_app(edge.app)) as server:
+                outcomes = _run_matrix(edge, server, fake, playbook, mine)
+        finally:
+            edge.close()  # as tests/slack/conftest.py's edge fixture does
+            edge.services.engine.dispose()
+    allowed = sum(o.expected_allowed for o in outcomes)
+    FIGURES.append(f"slack authorisation matrix ({_backend(module_database_url)}): "
+                   f"{len(mine)} people x {len(CASES)} commands and buttons = {len(outcomes)} "
+                   f"signed requests: {allowed} allowed, {len(outcomes) - allowed} refused")
     return playbook, outcomes
+
+
+def _backend(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
 
 
 WHO_MAY = re.compile(r"only (?P<who>.+) may(?: |$)")
