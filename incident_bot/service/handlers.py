@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,6 +64,9 @@ def write_effects(uow: UnitOfWork, incident_id: str, effects: Iterable[Effect],
     uow.outbox.add_all(incident_id, notices, now)
 
 
+READ_CACHE_SIZE = 64  # decoded incidents kept for reads (open incidents are few)
+
+
 class IncidentService:
     def __init__(
         self,
@@ -76,6 +81,11 @@ class IncidentService:
         self._playbooks = playbooks
         self._templates = templates
         self._new_id = new_id
+        # Decoded incidents by id, with the version they were read at: a read checks the
+        # stored version (one indexed column) and decodes the document only when it changed.
+        # The tick's deliveries read the same incident many times a second.
+        self._read_cache: OrderedDict[str, tuple[int, domain.Incident]] = OrderedDict()
+        self._read_lock = threading.Lock()
 
     # ---- commands -----------------------------------------------------------------------
 
@@ -175,15 +185,34 @@ class IncidentService:
         return person
 
     def incident(self, incident_id: str) -> domain.Incident:
+        """The incident as stored now (read-only: callers must not change it; commands go
+        through :meth:`execute`)."""
         with self._uow_factory() as uow:
-            return domain.Incident.from_dict(uow.incidents.get(incident_id).document)
+            version = uow.incidents.version(incident_id)
+            with self._read_lock:
+                cached = self._read_cache.get(incident_id)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            record = uow.incidents.get(incident_id)
+        incident = domain.Incident.from_dict(record.document)
+        with self._read_lock:
+            self._read_cache[incident_id] = (record.version, incident)
+            self._read_cache.move_to_end(incident_id)
+            while len(self._read_cache) > READ_CACHE_SIZE:
+                self._read_cache.popitem(last=False)
+        return incident
 
     def view(self, incident_id: str) -> views.IncidentView:
         return views.incident_view(self.incident(incident_id), self._clock.now())
 
     def open_incident_ids(self) -> list[str]:
         with self._uow_factory() as uow:
-            return [record.id for record in uow.incidents.all(OPEN_STATUSES)]
+            return list(uow.incidents.versions(OPEN_STATUSES))
+
+    def open_incident_versions(self) -> dict[str, int]:
+        """Open incidents' ids and versions (a version changes whenever the incident does)."""
+        with self._uow_factory() as uow:
+            return uow.incidents.versions(OPEN_STATUSES)
 
     # ---- helpers ------------------------------------------------------------------------------
 

@@ -235,3 +235,27 @@ def test_a_post_can_be_found_again_by_its_outbox_key(edge: SlackEdge) -> None:
     assert found is not None
     assert found.provider_id == posted.provider_id
     assert edge.chat.find_posted(other, incident_id, channel) is None
+
+
+def test_the_tick_renders_only_dashboards_whose_incident_changed_or_is_due_a_recheck(
+        edge: SlackEdge, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    changed, quiet = start(edge, "t-changed"), start(edge, "t-quiet")
+    drain(edge)
+    clock.advance(seconds=3)
+    edge.dashboards.refresh_all()  # both shown as they are now
+    rendered: list[str] = []
+    view = edge.services.incidents.view
+    monkeypatch.setattr(edge.services.incidents, "view",
+                        lambda incident_id: rendered.append(incident_id) or view(incident_id))
+
+    task = edge.services.incidents.view(changed).tasks[0]
+    rendered.clear()
+    edge.services.incidents.execute(changed, AckTask(task.id, task.assignees[0]))
+    clock.advance(seconds=3)
+    edge.dashboards.refresh_all()
+    assert rendered == [changed]
+
+    rendered.clear()
+    clock.advance(seconds=29)  # 32 s since the quiet one was last rendered
+    edge.dashboards.refresh_all()
+    assert sorted(rendered) == sorted([quiet])  # a task may have fallen overdue meanwhile

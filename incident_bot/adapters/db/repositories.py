@@ -134,6 +134,13 @@ class SqlIncidents:
     def get(self, incident_id: str) -> IncidentRecord:
         return _record(self._row(incident_id, lock=False))
 
+    def version(self, incident_id: str) -> int:
+        version = self._session.scalar(select(IncidentRow.version)
+                                       .where(IncidentRow.id == incident_id))
+        if version is None:
+            raise NotFoundError(f"no incident {incident_id!r}")
+        return int(version)
+
     def save(self, incident_id: str, status: str, document: dict[str, Any],
              now: datetime) -> None:
         row = self._row(incident_id, lock=False)
@@ -148,6 +155,13 @@ class SqlIncidents:
         if statuses is not None:
             query = query.where(IncidentRow.status.in_(list(statuses)))
         return [_record(r) for r in self._session.scalars(query)]
+
+    def versions(self, statuses: Sequence[str] | None = None) -> dict[str, int]:
+        query = select(IncidentRow.id, IncidentRow.version).order_by(IncidentRow.created_at,
+                                                                     IncidentRow.id)
+        if statuses is not None:
+            query = query.where(IncidentRow.status.in_(list(statuses)))
+        return {str(row.id): int(row.version) for row in self._session.execute(query)}
 
     def _row(self, incident_id: str, lock: bool) -> IncidentRow:
         query = select(IncidentRow).where(IncidentRow.id == incident_id)

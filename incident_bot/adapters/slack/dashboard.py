@@ -5,6 +5,11 @@ However many events arrive, an incident's dashboard is updated at most once ever
 view and updates only when the blocks changed and the interval has passed; anything newer is
 picked up by the next refresh (the scheduler's tick), so bursts coalesce into one update. A 429
 pushes the next update past ``Retry-After``; nothing sleeps.
+
+The tick's :meth:`Dashboards.refresh_all` renders only incidents whose stored version changed
+since their last render, or every ``recheck`` (30 s) for what changes with the clock alone
+(a task falling overdue): rendering every open incident on every tick grew with the number of
+incidents open (bench/slack_ack.py, hundreds of incidents).
 """
 
 from __future__ import annotations
@@ -36,16 +41,20 @@ class _Board:
     digest: str = ""
     updated_at: datetime | None = None
     not_before: datetime | None = None
+    shown_version: int | None = None  # the incident version the dashboard shows
+    checked_at: datetime | None = None
 
 
 class Dashboards:
     def __init__(self, client: WebClient, incidents: IncidentService,
                  uow_factory: Callable[[], UnitOfWork], clock: Clock,
-                 min_interval: timedelta = timedelta(seconds=2)) -> None:
+                 min_interval: timedelta = timedelta(seconds=2),
+                 recheck: timedelta = timedelta(seconds=30)) -> None:
         self._client, self._incidents = client, incidents
         self._uow_factory, self._clock = uow_factory, clock
-        self._min_interval = min_interval
+        self._min_interval, self._recheck = min_interval, recheck
         self._boards: dict[str, _Board] = {}
+        self._no_board: dict[str, int] = {}  # incident -> version seen without a dashboard
         self._lock = threading.Lock()
         self.updates = 0  # chat.update calls made (for the serve log and tests)
 
@@ -56,21 +65,29 @@ class Dashboards:
             self._boards[incident_id] = _Board(channel, ts, _digest(blocks), self._clock.now())
 
     def refresh_all(self) -> int:
-        return sum(self.refresh(incident_id)
-                   for incident_id in self._incidents.open_incident_ids())
+        versions = self._incidents.open_incident_versions()
+        return sum(self.refresh(incident_id, version) for incident_id, version in versions.items())
 
-    def refresh(self, incident_id: str) -> bool:
-        """Update the dashboard if it changed and may be updated now; True when updated."""
+    def refresh(self, incident_id: str, version: int | None = None) -> bool:
+        """Update the dashboard if it changed and may be updated now; True when updated.
+        With the incident's ``version``, an incident unchanged since its last render is not
+        rendered again until ``recheck`` has passed."""
         with self._lock:
-            board = self._board(incident_id)
+            board = self._board(incident_id, version)
             now = self._clock.now()
-            if board is None or not self._due(board, now):
+            if board is None or not self._due(board, now) or self._unchanged(board, version, now):
                 return False
             blocks = dashboard_blocks(self._incidents.view(incident_id))
             digest = _digest(blocks)
-            if digest == board.digest:
-                return False
-            return self._update(incident_id, board, blocks, digest, now)
+            updated = digest != board.digest and self._update(incident_id, board, blocks,
+                                                               digest, now)
+            if updated or digest == board.digest:  # the dashboard shows this version now
+                board.shown_version, board.checked_at = version, now
+            return updated
+
+    def _unchanged(self, board: _Board, version: int | None, now: datetime) -> bool:
+        return (version is not None and version == board.shown_version
+                and board.checked_at is not None and now - board.checked_at < self._recheck)
 
     def _due(self, board: _Board, now: datetime) -> bool:
         if board.not_before is not None and now < board.not_before:
@@ -95,17 +112,22 @@ class Dashboards:
         self.updates += 1
         return True
 
-    def _board(self, incident_id: str) -> _Board | None:
+    def _board(self, incident_id: str, version: int | None = None) -> _Board | None:
         board = self._boards.get(incident_id)
         if board is not None:
             return board
+        if version is not None and self._no_board.get(incident_id) == version:
+            return None  # no channel or dashboard yet, and nothing has changed since
         try:
             channel = self._incidents.incident(incident_id).channel_id
         except NotFoundError:
             return None
         ts = channels.dashboard_ts(self._uow_factory, incident_id) if channel else None
         if channel is None or ts is None:
+            if version is not None:
+                self._no_board[incident_id] = version
             return None
+        self._no_board.pop(incident_id, None)
         board = self._boards[incident_id] = _Board(channel, ts)
         return board
 
