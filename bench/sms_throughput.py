@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from bench.common import DRILL, ROOT, percentile, scratch_database
@@ -42,7 +42,7 @@ from incident_bot.domain.effects import Notify, OutboxChannel
 from incident_bot.domain.playbook import Channel
 from incident_bot.service.handlers import StartRequest
 from incident_bot.settings import load_settings
-from incident_bot.testing.fake_twilio import FakeTwilio, Faults, _Handler
+from incident_bot.testing.fake_twilio import FakeTwilio, Faults
 
 ACCOUNT = "AC" + "b" * 32
 AUTH = "bench-auth-token"
@@ -61,16 +61,11 @@ class TimedTwilio(FakeTwilio):
         self.arrived: dict[str, float] = {}
         self._arrival_lock = threading.Lock()
 
-    def start(self) -> None:
-        """As the fake's own, but the handler sets TCP_NODELAY: it writes the headers and the
-        body separately, and Nagle's algorithm against the client's delayed ACK adds ~40 ms to
-        every answer on Linux loopback (the real API answers without that stall)."""
-        handler = type("Handler", (_Handler,), {"fake": self, "disable_nagle_algorithm": True})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True, name="fake-twilio")
-        self._thread.start()
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        """The fake's own handler, setting TCP_NODELAY: it writes the headers and the body
+        separately, and Nagle's algorithm against the client's delayed ACK adds ~40 ms to every
+        answer on Linux loopback (the real API answers without that stall)."""
+        return type("Handler", (super()._handler_class(),), {"disable_nagle_algorithm": True})
 
     def _store(self, kind: str, form: dict[str, str]) -> dict[str, Any]:
         at = time.monotonic()
