@@ -118,7 +118,7 @@ def _one_holder_per_role(playbook: Playbook, people: list[Person]) -> dict[str, 
 
 
 @pytest.fixture(scope="module")
-def matrix(module_uow_factory) -> tuple[Playbook, list[Outcome]]:
+def matrix(module_uow_factory, module_database_url) -> tuple[Playbook, list[Outcome]]:
     """One database per backend for the whole module (``module_uow_factory``)."""
     uow_factory = module_uow_factory
     service, ct = ct_service(uow_factory, FakeClock(NOW))
@@ -141,7 +141,9 @@ def matrix(module_uow_factory) -> tuple[Playbook, list[Outcome]]:
             outcomes.append(Outcome(role, person.key, case.name, expected[case.name], error,
                                     _refusals(uow_factory, person.key) > audited_before))
     allowed = sum(o.expected_allowed for o in outcomes)
-    FIGURES.append(f"service authorisation matrix: {len(playbook.roles)} roles x {len(CASES)} "
+    backend = "sqlite" if module_database_url.startswith("sqlite") else "postgresql"
+    FIGURES.append(f"service authorisation matrix ({backend}): {len(playbook.roles)} roles x "
+                   f"{len(CASES)} "
                    f"commands = {len(outcomes)} cases: {allowed} allowed, "
                    f"{len(outcomes) - allowed} refused")
     return playbook, outcomes
