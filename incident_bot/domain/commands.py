@@ -110,6 +110,7 @@ class MarkCompromised:
 class AcceptCallList:
     caller_key: str
     by: str
+    list_id: str | None = None  # the list clicked; None accepts every list offered to them
 
 
 @dataclass(frozen=True)

@@ -281,7 +281,8 @@ def mark_compromised(inc: Incident, c: MarkCompromised, now: datetime) -> list[E
 
 
 def accept_call_list(inc: Incident, c: AcceptCallList, now: datetime) -> list[Effect]:
-    return ringround.accept_list(inc.ringround, round_context(inc, now), c.caller_key, c.by, now)
+    return ringround.accept_list(inc.ringround, round_context(inc, now), c.caller_key, c.by, now,
+                                 c.list_id)
 
 
 def record_outcome(inc: Incident, c: RecordOutcome, now: datetime) -> list[Effect]:

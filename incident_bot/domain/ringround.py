@@ -310,13 +310,14 @@ def reschedule_deadlines(state: RingRound, ctx: RoundContext, now: datetime) -> 
 
 
 def accept_list(state: RingRound, ctx: RoundContext, caller_key: str, by: str,
-                now: datetime) -> list[Effect]:
-    """``caller_key`` accepts the call lists offered to them: their contacts' caller rungs start.
-    The original caller may take back a list that moved to the backup but was not accepted."""
+                now: datetime, list_id: str | None = None) -> list[Effect]:
+    """``caller_key`` accepts the call lists offered to them (only ``list_id`` when given):
+    their contacts' caller rungs start. The original caller may take back a list that moved
+    to the backup but was not accepted."""
     if by != caller_key and by not in ctx.coordinators():
         raise NotAuthorised(f"accept call lists for {ctx.name(caller_key)}",
                             (ctx.name(caller_key), ctx.playbook.coordinator))
-    mine = state.lists_of(caller_key)
+    mine = [lst for lst in state.lists_of(caller_key) if list_id in (None, lst.id)]
     open_lists = [lst for lst in mine if caller_key in lst.may_accept()]
     if not open_lists:
         return _nothing_to_accept(ctx, mine, caller_key)

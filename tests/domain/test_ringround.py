@@ -172,6 +172,19 @@ def test_accepting_twice_does_nothing_the_second_time():
     assert accept_list(w.state, w.ctx, "alice", "alice", LATER + MIN) == []
 
 
+def test_accepting_the_list_clicked_leaves_the_callers_other_lists_offered():
+    w = world(tiers=(tier(1), tier(2)),
+              contacts=[contact(f"c{n}", tier=1 + n % 2) for n in range(1, 9)])
+    w.start(1)
+    w.start(2)
+    first, second = (next(lst for lst in w.state.tiers[n].lists if lst.caller == "alice")
+                     for n in (1, 2))
+
+    accept_list(w.state, w.ctx, "alice", "alice", LATER, list_id=first.id)
+
+    assert (first.status, second.status) == (ListStatus.ACCEPTED, ListStatus.OFFERED)
+
+
 def test_the_coordinator_may_accept_a_list_for_a_caller():
     w = world()
     w.start()

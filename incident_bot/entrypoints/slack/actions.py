@@ -31,7 +31,8 @@ def register(app: App, edge: SlackEdge) -> None:
     simple: dict[str, Callable[[str, str, str], Command]] = {
         views.TASK_ACK: lambda _inc, task, by: c.AckTask(task, by),
         views.TASK_DONE: lambda _inc, task, by: c.CompleteTask(task, by),
-        views.CALL_ACCEPT: lambda _inc, _list, by: c.AcceptCallList(caller_key=by, by=by),
+        views.CALL_ACCEPT: lambda _inc, list_id, by: c.AcceptCallList(caller_key=by, by=by,
+                                                                      list_id=list_id),
     }
     for action_id, make in simple.items():
         app.action(action_id)(_button(edge, make))
