@@ -55,7 +55,6 @@ log = logging.getLogger("incident_bot.dispatcher")
 # Concurrent SMS/voice sends within the pace: at least the pace times the provider's latency
 # (100/s at Twilio's ~150 ms needs 15; 32 leaves room for slow answers).
 PHONE_SENDERS = 32
-ROUNDS_KEPT = 16  # decoded ring-rounds kept between batches (one per incident sending)
 # After a timeout or 5xx Twilio may have accepted the message anyway: wait this long before
 # looking it up and resending, so a late-accepted message is found rather than sent twice.
 UNCERTAIN_PHONE_RETRY_SECONDS = 30.0
@@ -94,7 +93,6 @@ class Dispatcher:
         self._rates = _rates(pacing)
         self._burst = pacing.burst_seconds if pacing else 1.0
         self._channels: dict[str, str] = {}  # incident id -> its Slack channel, once it has one
-        self._rounds: dict[str, tuple[int, RingRound | None]] = {}  # by incident: (version, round)
         self._chat_pace: tuple[float, float] | None = None  # (posts a second, burst seconds)
         self._senders = ThreadPoolExecutor(max_workers=PHONE_SENDERS,
                                            thread_name_prefix="outbox-sender")
@@ -201,32 +199,17 @@ class Dispatcher:
     # ---- the contact's current state --------------------------------------------------------
 
     def _ring_rounds(self, items: list[OutboxItem]) -> dict[str, RingRound | None]:
-        """The current ring-round of each incident with a phone item in this batch."""
+        """The current ring-round of each incident with a phone item in this batch (read
+        through the service, which decodes an incident once per stored version: a 5,000-contact
+        round decoded for every batch held back the SMS pace, bench/sms_throughput.py)."""
         wanted = {i.incident_id for i in items if i.notify.channel in PHONE_CHANNELS}
         rounds: dict[str, RingRound | None] = {}
-        with self._uow_factory() as uow:
-            for incident_id in wanted:
-                try:
-                    rounds[incident_id] = self._ring_round(uow, incident_id)
-                except NotFoundError:
-                    rounds[incident_id] = None
+        for incident_id in wanted:
+            try:
+                rounds[incident_id] = self._incidents.incident(incident_id).ringround
+            except NotFoundError:
+                rounds[incident_id] = None
         return rounds
-
-    def _ring_round(self, uow: UnitOfWork, incident_id: str) -> RingRound | None:
-        """Decoded once per stored version of the incident: a 5,000-contact round decoded for
-        every batch (four a second) held back the SMS pace (bench/sms_throughput.py)."""
-        version = uow.incidents.version(incident_id)
-        cached = self._rounds.get(incident_id)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        record = uow.incidents.get(incident_id)
-        ringround = record.document.get("ringround")
-        decoded = RingRound.from_dict(ringround) if ringround else None
-        self._rounds.pop(incident_id, None)
-        self._rounds[incident_id] = (record.version, decoded)
-        while len(self._rounds) > ROUNDS_KEPT:
-            self._rounds.pop(next(iter(self._rounds)))  # the least recently decoded
-        return decoded
 
     def _cancel(self, item: OutboxItem, reason: str) -> None:
         with self._uow_factory() as uow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -28,3 +29,13 @@ def exits_on_error() -> Iterator[None]:
     except IncidentBotError as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
         raise typer.Exit(1) from None
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """``text`` to standard output, or to the file ``output`` (its folder made if need be)."""
+    if output is None:
+        console.file.write(text)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    console.print(f"Written: {output}", markup=False, highlight=False)

@@ -26,7 +26,7 @@ from rich.text import Text
 from incident_bot.adapters.db import SqlUnitOfWork, make_engine, require_head
 from incident_bot.domain.directory import Person, mask_phone
 from incident_bot.domain.incident_model import Incident
-from incident_bot.entrypoints.cli._common import console, exits_on_error, settings
+from incident_bot.entrypoints.cli._common import console, exits_on_error, settings, write_output
 from incident_bot.service.ports import DecisionEntry, OutboxItem
 
 log = logging.getLogger("incident_bot.cli.incidents")
@@ -102,12 +102,7 @@ def export(
     log.info("incident.exported incident=%s personal_data=%s actor=%s", incident,
              include_personal_data, actor)
     text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n"
-    if output is None:
-        console.file.write(text)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    console.print(f"Written: {output}", markup=False, highlight=False)
+    write_output(text, output)
 
 
 def export_incident(uow: SqlUnitOfWork, incident_id: str,

@@ -14,7 +14,7 @@ import typer
 
 from incident_bot.adapters.db import SqlUnitOfWork, make_engine, require_head
 from incident_bot.adapters.report_render import to_html, to_markdown
-from incident_bot.entrypoints.cli._common import console, exits_on_error, settings
+from incident_bot.entrypoints.cli._common import exits_on_error, settings, write_output
 from incident_bot.service.after_action import AfterActionReport, after_action_report, load_records
 
 
@@ -48,9 +48,4 @@ def report(
     briefing planned against actual, ring-round per tier, messages, tasks, escalations."""
     with exits_on_error():
         text = render(build(incident, datetime.now(UTC)), form)
-    if output is None:
-        console.file.write(text)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    console.print(f"Written: {output}", markup=False, highlight=False)
+    write_output(text, output)

@@ -58,7 +58,7 @@ class SlackEdge:
     dashboards: Dashboards
     app: Any = None  # slack_bolt.App, set by build_app
     handled: OrderedDict[str, None] = field(default_factory=OrderedDict)
-    _handled_lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     work: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
         max_workers=WORK_THREADS, thread_name_prefix="slack-work"))
     _pending: int = 0
@@ -70,13 +70,13 @@ class SlackEdge:
 
     def later(self, job: Callable[[], object]) -> None:
         """Run a listener's work on the work pool, after its ack has gone back to Slack."""
-        with self._handled_lock:
+        with self._lock:
             self._pending += 1
         self.work.submit(self._run_logged, job)
 
     def queued(self) -> int:
         """Listener work accepted and not finished yet (queued or running)."""
-        with self._handled_lock:
+        with self._lock:
             return self._pending
 
     def _run_logged(self, job: Callable[[], object]) -> None:
@@ -85,7 +85,7 @@ class SlackEdge:
         except Exception:  # a pool thread's exception would vanish into its Future
             log.exception("slack.work_failed")
         finally:
-            with self._handled_lock:
+            with self._lock:
                 self._pending -= 1
 
     def close(self) -> None:
@@ -133,7 +133,7 @@ class SlackEdge:
 
     def first_time(self, key: str) -> bool:
         """False when this request key was handled already (Slack retries, double clicks)."""
-        with self._handled_lock:  # listeners run on several threads
+        with self._lock:  # listeners run on several threads
             if key in self.handled:
                 return False
             self.handled[key] = None
