@@ -4,7 +4,9 @@ Playbooks and directory files are written by people, sometimes in a hurry and so
 copying from somewhere untrusted, so this reader treats input as hostile:
 
 - files over 1 MiB are refused before parsing;
-- nesting deeper than 50 levels is refused (PyYAML composes recursively);
+- nesting deeper than 50 levels is refused, first by a linear scan of the raw text before
+  any parser runs (``yaml_depth``: parsers fail on deep nesting in ways that differ by
+  version, one of them in time quadratic in the depth), then by the composer;
 - more than 50,000 values (scalars, lists and mappings) is refused, so that composing time
   is bounded too (a third of a second); the biggest shipped playbook has under 2,000;
 - anchors and aliases are refused (they make billion-laughs expansion possible and are never
@@ -42,11 +44,13 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
+from incident_bot.adapters.yaml_depth import first_too_deep
 from incident_bot.errors import InputError, Problem
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 50
 MAX_NODES = 50_000
+_REWORD_LIMIT = 64 * 1024  # characters; PyYAML's Python parser reads this in about 0.15 s
 
 PathKey = str | int
 YamlPath = tuple[PathKey, ...]
@@ -121,7 +125,7 @@ class _GuardedLoader(Composer, _Parser, SafeConstructor, Resolver):  # type: ign
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise _Refused(line, f"nested more than {MAX_DEPTH} levels deep")
+                raise _Refused(line, _too_deep_message(event.start_mark.column + 1))
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -148,6 +152,9 @@ def parse_yaml(source: bytes | str, name: str, max_nodes: int = MAX_NODES) -> Lo
     text = _decode(source, name) if isinstance(source, bytes) else source
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise _whole_file(name, f"text is over the limit of {MAX_BYTES} bytes (1 MiB)")
+    too_deep = first_too_deep(text, MAX_DEPTH)  # before any parser: bounded whatever it does
+    if too_deep is not None:
+        raise _located(name, too_deep.line, _too_deep_message(too_deep.column))
     lines: dict[YamlPath, int] = {}
     try:
         data = _compose_and_build(text, lines, max_nodes)
@@ -179,11 +186,17 @@ def _compose_and_build(text: str, lines: dict[YamlPath, int], max_nodes: int) ->
         loader.dispose()
 
 
+def _too_deep_message(column: int) -> str:
+    return f"nested more than {MAX_DEPTH} levels deep (column {column})"
+
+
 def _python_wording(exc: yaml.MarkedYAMLError, text: str) -> yaml.MarkedYAMLError:
     """PyYAML's own parser words syntax errors better than libyaml ("expected ',' or ']', but
-    got ':'"): on the error path only, parse again with it (events only) for its message."""
-    if not yaml.__with_libyaml__ or not isinstance(exc, yaml.scanner.ScannerError
-                                                   | yaml.parser.ParserError):
+    got ':'"): on the error path only, parse again with it (events only) for its message.
+    Only for texts of playbook size: PyYAML's Python parser is about ten times slower, and a
+    refused file must not cost seconds (nesting is already bounded by then)."""
+    syntax = isinstance(exc, yaml.scanner.ScannerError | yaml.parser.ParserError)
+    if len(text) > _REWORD_LIMIT or not yaml.__with_libyaml__ or not syntax:
         return exc
     try:
         for _ in yaml.parse(text, Loader=yaml.SafeLoader):

@@ -88,7 +88,7 @@ def test_a_merge_key_is_refused():
 
 def test_nesting_deeper_than_the_limit_is_refused():
     assert only_problem("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)) == (
-        f"f.yaml:1: <root>: nested more than {MAX_DEPTH} levels deep"
+        f"f.yaml:1: <root>: nested more than {MAX_DEPTH} levels deep (column {MAX_DEPTH + 1})"
     )
 
 
@@ -172,3 +172,8 @@ def test_a_missing_file_is_a_problem_not_a_traceback(tmp_path: Path):
     with pytest.raises(InputError) as caught:
         read_yaml(tmp_path / "absent.yaml")
     assert "cannot read the file" in caught.value.problems[0].message
+
+
+def test_a_large_file_with_a_syntax_error_is_located_without_a_second_parse():
+    text = "note: '" + "x" * 70_000 + "'\nb: [x\nc: 2\n"
+    assert only_problem(text).startswith("f.yaml:3: <root>: YAML syntax error (column ")

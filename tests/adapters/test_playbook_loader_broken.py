@@ -44,6 +44,7 @@ EXPECTED = {
     "incident-bot: it is for OFFICIAL and OFFICIAL-SENSITIVE information only",
     "yaml-syntax-error.yaml": "6: <root>: YAML syntax error (column 12): expected ',' or ']', "
     "but got ':'",
+    "nesting-bomb.yaml": "4: <root>: nested more than 50 levels deep (column 57)",
     "alias-anchor.yaml": "11: <root>: anchor '&title' is not allowed: write values out",
     "not-utf8.yaml": "9: <root>: the file is not UTF-8 text (byte 0xe9): save it as UTF-8",
     "id-not-matching-file.yaml": "2: id: id 'some-other-id' does not match the file name "

@@ -102,9 +102,11 @@ def serve(app: Callable[..., Any]) -> Iterator[Server]:
     try:
         yield Server("127.0.0.1", int(server.effective_port))  # type: ignore[arg-type]
     finally:
+        # Workers first: one that is finishing a request wakes the loop through the trigger
+        # after the client already has its answer, and must not find the trigger closed.
+        assert server.task_dispatcher.shutdown(timeout=5)
         server.trigger.pull_trigger(lambda: _close_all(server))  # runs in the server's loop
         thread.join(timeout=5)
-        server.task_dispatcher.shutdown()
         assert not thread.is_alive()
 
 
