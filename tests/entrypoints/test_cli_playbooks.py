@@ -45,9 +45,10 @@ def test_validate_prints_one_located_line_and_a_failed_summary(name: str):
 
 
 def test_one_run_over_broken_and_valid_fails_but_still_loads_the_valid_one():
+    broken = list(BROKEN.glob("*.yaml"))
     result = run("playbooks", "validate", BROKEN, SMALL, "--templates", TEMPLATES)
     assert (result.exit_code, result.output.splitlines()[-1]) == (
-        1, "1 of 21 playbook file(s) loaded; 20 errors, 0 warnings",
+        1, f"1 of {len(broken) + 1} playbook file(s) loaded; {len(broken)} errors, 0 warnings",
     )
 
 
