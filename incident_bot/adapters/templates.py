@@ -7,11 +7,16 @@ The front matter (``title``, ``kind``, ``reviewed``, ``translated_from``) is cut
 Jinja sees the file, but its lines are kept as blank lines so that a syntax error reports the
 line number of the file as the author sees it. Rendered text is stripped of surrounding blank
 lines. Compiled templates are cached by Jinja and recompiled when the file changes.
+
+Templates run in the sandbox of :mod:`incident_bot.adapters.template_sandbox`: a small language
+checked when parsed, a bounded output, and no file read outside the folder. Every refusal and
+every failure names the file and, where there is one, the line.
 """
 
 from __future__ import annotations
 
 import re
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +27,6 @@ import yaml
 from jinja2 import (
     BaseLoader,
     Environment,
-    StrictUndefined,
     Template,
     TemplateNotFound,
     TemplateSyntaxError,
@@ -30,7 +34,18 @@ from jinja2 import (
     meta,
 )
 from jinja2 import TemplateError as JinjaTemplateError
+from jinja2.exceptions import SecurityError
 
+from incident_bot.adapters.template_sandbox import (
+    MAX_RENDERED_CHARS,
+    MessageEnvironment,
+    OutsideFolder,
+    SandboxRefusal,
+    bounded,
+    confined,
+    included_names,
+    load_budget,
+)
 from incident_bot.errors import TemplateError
 
 if TYPE_CHECKING:
@@ -79,6 +94,9 @@ SAMPLE_VALUES: Mapping[str, str] = MappingProxyType({
     "release_outcome": "released with no further action",
 })
 _NO_EXTRA: Mapping[str, str] = MappingProxyType({})
+# What a template's own code can raise at render time (say '<' between text and a number, or
+# recursion through includes); reported as a template error, never as a traceback.
+_RUNTIME_ERRORS = (TypeError, ValueError, ArithmeticError, LookupError, RecursionError)
 
 
 @dataclass(frozen=True)
@@ -94,13 +112,7 @@ class TemplateStore:
 
     def __init__(self, root: Path) -> None:
         self._root = Path(root)
-        self._env = Environment(
-            loader=_FrontMatterLoader(self._root),
-            undefined=StrictUndefined,
-            autoescape=False,  # noqa: S701 - plain text for SMS, voice and Slack; see module doc
-            keep_trailing_newline=False,
-            auto_reload=True,
-        )
+        self._env = MessageEnvironment(_FrontMatterLoader(self._root), self._root)
 
     @property
     def root(self) -> Path:
@@ -111,7 +123,9 @@ class TemplateStore:
         return self._root / _file_name(template, language)
 
     def exists(self, template: str, language: str) -> bool:
-        return self.path(template, language).is_file()
+        path = self.path(template, language)
+        _confined(self._root, path.name)
+        return path.is_file()
 
     def templates(self) -> list[str]:
         return sorted({ident for ident, _ in self._files()})
@@ -121,28 +135,48 @@ class TemplateStore:
 
     def meta(self, template: str, language: str) -> TemplateMeta:
         path = self.path(template, language)
-        header, _ = _split_front_matter(_read(path, template, language), path)
+        header, _ = _split_front_matter(self._read(path, template, language), path)
         return _meta_from(header, path)
 
     def variables(self, template: str, language: str) -> set[str]:
         """Every variable the template uses (in any branch)."""
         path = self.path(template, language)
-        source = _blank_front_matter(_read(path, template, language), path)
+        source = _blank_front_matter(self._read(path, template, language), path)
         try:
-            return set(meta.find_undeclared_variables(self._env.parse(source)))
+            return set(meta.find_undeclared_variables(self._env.parse(source, filename=str(path))))
         except TemplateSyntaxError as error:
             raise _syntax_error(path, error) from None
 
+    def check_sandbox(self, template: str, language: str) -> None:
+        """Refuse, with file and line, anything outside the sandbox in the template or in what
+        it includes (a template that includes itself too), without rendering. A plain syntax
+        error or a missing include is left to rendering."""
+        self._check_sandbox([_file_name(template, language)], set())
+
     def render(self, template: str, language: str, variables: Mapping[str, str]) -> str:
+        """The rendered text, at most :data:`MAX_RENDERED_CHARS` characters, stripped."""
         compiled = self._compiled(template, language)
+        path = self.path(template, language)
         try:
-            return compiled.render(dict(variables)).strip()
+            with load_budget():
+                text = bounded(compiled.generate(dict(variables)))
         except UndefinedError as error:
             raise TemplateError(
                 self._missing_message(template, language, variables, error)) from None
+        except TemplateSyntaxError as error:  # in an included template
+            raise _syntax_error(path, error) from None
+        except TemplateNotFound as error:
+            raise TemplateError(f"{self._where(error, path)}: no template '{error.name}' "
+                                f"in {self._root}") from None
         except JinjaTemplateError as error:
             raise TemplateError(
-                f"{self.path(template, language)}: {error.message or error}") from None
+                f"{self._where(error, path)}: {error.message or error}") from None
+        except _RUNTIME_ERRORS as error:
+            raise TemplateError(f"{self._where(error, path)}: {error}") from None
+        if text is None:
+            raise TemplateError(f"{path}: renders to more than {MAX_RENDERED_CHARS:,} "
+                                f"characters, the most a message template may produce")
+        return text.strip()
 
     def render_sample(self, template: str, language: str,
                       extra: Mapping[str, str] = _NO_EXTRA) -> str:
@@ -163,6 +197,43 @@ class TemplateStore:
             raise _not_found(path, template, language) from None
         except TemplateSyntaxError as error:
             raise _syntax_error(path, error) from None
+        except SecurityError as error:  # the file is a link out of the folder
+            raise TemplateError(f"{path}: {error.message}") from None
+
+    def _check_sandbox(self, chain: list[str], checked: set[str]) -> None:
+        name = chain[-1]
+        try:
+            tree = self._env.parse(*self._source(name))
+        except SandboxRefusal as refusal:
+            raise _syntax_error(self._root / name, refusal) from None
+        except SecurityError as error:  # the file is a link out of the folder
+            raise TemplateError(f"{self._root / name}: {error.message}") from None
+        except (TemplateSyntaxError, TemplateNotFound):
+            return
+        checked.add(name)
+        for included, line in included_names(tree):
+            if included in chain:
+                raise TemplateError(f"{self._root / name}:{line}: includes itself "
+                                    f"({' -> '.join([*chain, included])})")
+            if included not in checked:
+                self._check_sandbox([*chain, included], checked)
+
+    def _source(self, name: str) -> tuple[str, str, str]:
+        """Source, name and file name of a template, as Jinja's loader gives them."""
+        assert self._env.loader is not None
+        source, filename, _ = self._env.loader.get_source(self._env, name)
+        return source, name, filename or name
+
+    def _read(self, path: Path, template: str, language: str) -> str:
+        _confined(self._root, path.name)
+        return _read(path, template, language)
+
+    def _where(self, error: BaseException, path: Path) -> str:
+        """``file:line`` of the innermost template line the error passed through, or the file."""
+        lines = [(frame.f_code.co_filename, line)
+                 for frame, line in traceback.walk_tb(error.__traceback__)
+                 if Path(frame.f_code.co_filename).is_relative_to(self._root)]
+        return f"{lines[-1][0]}:{lines[-1][1]}" if lines else str(path)
 
     def _missing_message(self, template: str, language: str, given: Mapping[str, str],
                          error: UndefinedError) -> str:
@@ -170,18 +241,21 @@ class TemplateStore:
         names = ", ".join(missing) if missing else str(error.message)
         return (f"template '{template}' ({language}) needs variable(s) {names} with no value "
                 f"(give them in the playbook's variables or when starting the incident): "
-                f"{self.path(template, language)}")
+                f"{self._where(error, self.path(template, language))}")
 
 
 class _FrontMatterLoader(BaseLoader):
-    """Loads ``<root>/<name>`` with its front matter blanked out."""
+    """Loads ``<root>/<name>`` with its front matter blanked out; nothing outside ``root``."""
 
     def __init__(self, root: Path) -> None:
         self._root = root
 
     def get_source(self, environment: Environment,
                    template: str) -> tuple[str, str, Callable[[], bool]]:
-        path = self._root / template
+        try:
+            path = confined(self._root, template)
+        except OutsideFolder as error:
+            raise SecurityError(str(error)) from None
         try:
             text = path.read_text(encoding="utf-8-sig")
             mtime = path.stat().st_mtime
@@ -216,7 +290,14 @@ def _not_found(path: Path, template: str, language: str) -> TemplateError:
 
 
 def _syntax_error(path: Path, error: TemplateSyntaxError) -> TemplateError:
-    return TemplateError(f"{path}:{error.lineno}: {error.message}")
+    return TemplateError(f"{error.filename or path}:{error.lineno}: {error.message}")
+
+
+def _confined(root: Path, name: str) -> None:
+    try:
+        confined(root, name)
+    except OutsideFolder as error:
+        raise TemplateError(str(error)) from None
 
 
 def _read(path: Path, template: str, language: str) -> str:

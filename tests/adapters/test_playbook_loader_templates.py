@@ -97,3 +97,59 @@ def test_validate_exits_0_when_there_are_only_warnings(tmp_path: Path, templates
     assert (result.exit_code, result.output.splitlines()[-1]) == (
         0, "1 of 1 playbook file(s) loaded; 0 errors, 1 warning",
     )
+
+
+# ---- the sandbox ---------------------------------------------------------------------------
+
+SSTI_LINE = FRONT.count("\n") + 2  # the payload's line in the template file
+POPEN = "{{ cycler.__init__.__globals__.os.popen('id').read() }}"
+
+
+def with_payload(templates: Path, payload: str, language: str = "en") -> Path:
+    path = templates / f"text.{language}.j2"
+    path.write_text(FRONT + "Police in {{ area }}.\n" + payload + "\n", "utf-8")
+    return path
+
+
+def test_an_injection_payload_in_an_sms_template_is_a_located_error(tmp_path: Path,
+                                                                     templates: Path):
+    template = with_payload(templates, POPEN)
+    path, result = load(tmp_path, templates)
+    assert [str(p) for p in result.problems] == [
+        f"{path}:{MESSAGE_LINE + 2}: messages[text].template: template 'text' (en) is refused: "
+        f"{template}:{SSTI_LINE}: not allowed in a message template: calling a function or method"
+    ]
+
+
+def test_an_injection_payload_in_a_template_not_sent_by_sms_is_refused_too(tmp_path: Path,
+                                                                           templates: Path):
+    template = with_payload(templates, "{{ config }}", "ur")
+    _, result = load(tmp_path, templates, SMS_MESSAGE.replace("[sms]", "[web]"))
+    assert [(p.line, p.severity, f"{template}:{SSTI_LINE}: " in p.message)
+            for p in result.problems] == [(MESSAGE_LINE + 2, "error", True)]
+
+
+def test_a_playbook_with_a_refused_template_does_not_load(tmp_path: Path, templates: Path):
+    with_payload(templates, "{% include '/etc/hostname' %}")
+    _, result = load(tmp_path, templates)
+    assert list(result.playbooks) == []
+
+
+def test_a_template_linked_outside_the_folder_is_a_located_error(tmp_path: Path,
+                                                                 templates: Path):
+    (tmp_path / "outside.txt").write_text("secret", "utf-8")
+    (templates / "text.ur.j2").unlink()
+    (templates / "text.ur.j2").symlink_to(tmp_path / "outside.txt")
+    _, result = load(tmp_path, templates)
+    assert [(p.line, "leads outside the templates folder" in p.message)
+            for p in result.problems] == [(MESSAGE_LINE + 2, True)]
+
+
+def test_validate_refuses_an_injection_payload_naming_the_template_file_and_line(
+        tmp_path: Path, templates: Path):
+    template = with_payload(templates, "{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    path = write_playbook(tmp_path, SMS_MESSAGE)
+    result = CliRunner().invoke(app, ["playbooks", "validate", str(path), "--templates",
+                                      str(templates)], env={"COLUMNS": "400"})
+    assert (result.exit_code, f"{template}:{SSTI_LINE}: not allowed" in result.output,
+            "Traceback" in result.output) == (1, True, False)

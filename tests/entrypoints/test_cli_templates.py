@@ -130,6 +130,52 @@ def test_render_works_on_the_shipped_urdu_ring_round_sms():
         (0, True, True)
 
 
+# ---- render: the sandbox --------------------------------------------------------------------
+
+PAYLOAD_LINE = 6  # after five front-matter lines
+
+
+def with_payload(folder: Path, payload: str) -> Path:
+    path = folder / "bad.en.j2"
+    path.write_text(front("Bad") + payload + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("payload", [
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    "{{ self.__init__.__globals__ }}",
+    "{{ request }}",
+    "{% for x in range(10**9) %}{% endfor %}",
+    "{{ 'a' * 10**9 }}",
+], ids=["popen", "self-globals", "request", "huge-range", "huge-repeat"])
+def test_render_refuses_an_injection_payload_naming_file_and_line(folder: Path, payload: str):
+    path = with_payload(folder, payload)
+    result = run(folder, "render", "bad")
+    assert (result.exit_code, f"{path}:{PAYLOAD_LINE}: not allowed in a message template" in
+            result.stderr.replace("\n", "")) == (1, True)
+
+
+def test_render_of_a_command_payload_prints_no_command_output(folder: Path):
+    with_payload(folder, "{{ cycler.__init__.__globals__.os.popen('id').read() }}")
+    result = run(folder, "render", "bad")
+    assert ("uid=" in result.output, "Traceback" in result.output) == (False, False)
+
+
+def test_render_refuses_an_include_outside_the_folder_without_printing_it(folder: Path):
+    path = with_payload(folder, "{% include '/etc/hostname' %}")
+    hostname = Path("/etc/hostname").read_text(encoding="utf-8").strip()
+    result = run(folder, "render", "bad")
+    assert (result.exit_code, f"{path}:{PAYLOAD_LINE}: " in result.stderr.replace("\n", ""),
+            hostname in result.stdout) == (1, True, False)
+
+
+def test_render_refuses_output_over_the_maximum(folder: Path):
+    with_payload(folder, "x" * 10_001)
+    result = run(folder, "render", "bad")
+    assert (result.exit_code, "renders to more than 10,000 characters" in
+            result.stderr.replace("\n", "")) == (1, True)
+
+
 # ---- list ----------------------------------------------------------------------------------
 
 
