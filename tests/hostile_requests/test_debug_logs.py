@@ -21,7 +21,6 @@ from tests.personal_data.test_no_secrets_in_logs import TOKEN_PREFIXES, phone_li
 from tests.slack.conftest import SECRET, TOKEN, command_form, slack_post, wait_for
 from tests.twilio.conftest import ACCOUNT_SID, AUTH_TOKEN, phone
 
-
 TWILIO_SID = re.compile(r"\b(?:AC|SM|CA|MG)[0-9a-f]{32}\b")
 
 
