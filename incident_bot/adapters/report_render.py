@@ -1,11 +1,12 @@
 """The after-action report as Markdown and as one self-contained HTML page (inline CSS, tables,
 and an inline SVG chart: the briefing steps as bars on a time axis against their planned times,
 and each tier's ring-round coverage over time as lines). Times are UK local, as in the
-readiness report. Every text from the incident is escaped; no phone number is ever in the
-report (it names people only)."""
+readiness report. Every text from the incident is escaped (in Markdown too: no raw HTML, no
+link or image syntax survives); no phone number is ever in the report (it names people only)."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -106,10 +107,10 @@ def version_counts(report: AfterActionReport) -> list[tuple[str, str, str, str]]
 
 def to_markdown(report: AfterActionReport) -> str:
     s = report.summary
-    lines = [f"# After-action report: {s.playbook_title}", "",
-             f"Incident `{s.incident_id}`. Names people of the partnership: handle as "
-             f"{s.classification}. Phone numbers are never shown.", "",
-             "## Summary", "", *(f"- {line}" for line in summary_lines(report)), ""]
+    lines = [f"# After-action report: {md_text(s.playbook_title)}", "",
+             f"Incident {md_text(s.incident_id)}. Names people of the partnership: handle as "
+             f"{md_text(s.classification)}. Phone numbers are never shown.", "",
+             "## Summary", "", *(f"- {md_text(line)}" for line in summary_lines(report)), ""]
     lines += ["## Briefing order: planned and actual", "",
               *_md_table(STEP_HEADERS, map(step_row, report.steps)), ""]
     lines += ["## Ring-round per tier", "",
@@ -129,7 +130,7 @@ def to_markdown(report: AfterActionReport) -> str:
     lines += (_md_table(("What", "Count"), ((c.label, str(c.count))
                                             for c in report.escalations))
               if report.escalations else ["None."]) + [""]
-    lines += ["## Decision log", "", f"Check: {report.decision_log.verdict}.", "",
+    lines += ["## Decision log", "", f"Check: {md_text(report.decision_log.verdict)}.", "",
               *_md_table(DECISION_HEADERS, map(_decision_row, report.decision_log.entries)),
               ""]
     lines += ["## Timeline", "", *_md_table(("Time", "What", "Event"), (
@@ -152,7 +153,19 @@ def _md_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return md_text(text).replace("|", "\\|")
+
+
+# Characters that could open Markdown structure inside a line: emphasis, code spans, links and
+# images ([...](...), ![...]), and the escape character itself. Raw HTML and autolinks
+# (<script>, <javascript:...>) are closed off by writing <, > and & as entities instead.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]!])")
+
+
+def md_text(text: str) -> str:
+    """``text`` as inert Markdown: shown as written by any CommonMark renderer, on one line."""
+    inert = escape(text, quote=False).replace("\r", " ").replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", inert)
 
 
 # ---- HTML -----------------------------------------------------------------------------------

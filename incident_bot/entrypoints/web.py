@@ -5,21 +5,29 @@
 - a Slack request whose body is over ``MAX_SLACK_BODY`` (1 MiB) → ``413`` before it is read, and
   one whose ``X-Slack-Request-Timestamp`` is not a whole number → ``401`` (slack_sdk's verifier
   would raise on ``int()`` and Bolt would answer 500);
+- a Slack request Bolt or a listener could not read (not UTF-8, a ``payload`` that is not a JSON
+  object, a field of the wrong type, a ``view_submission`` without ``state``: see
+  ``slack/payload.py``) → ``400`` before Bolt parses it: a signed request never gets a 5xx;
 - ``mounts``: other WSGI apps by path prefix (e.g. ``{"/twilio/": make_twilio_app(...)}``); the
   mounted app sees the prefix moved from ``PATH_INFO`` to ``SCRIPT_NAME``, like any mount.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from incident_bot.entrypoints.slack.payload import problem
+
 if TYPE_CHECKING:
     from slack_bolt import App
 
+log = logging.getLogger("incident_bot.web")
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
@@ -42,7 +50,7 @@ def make_web_app(bolt: App | None, mounts: Mapping[str, WSGIApp] | None = None,
             refusal = _slack_refusal(environ, method)
             if refusal is not None:
                 return _json(start_response, refusal[0], {"ok": False, "error": refusal[1]})
-            return slack(environ, start_response)
+            return _slack_readable(environ, start_response, slack)
         for prefix, mounted in prefixes:
             if path.startswith(prefix) or path == prefix.rstrip("/"):
                 inner = dict(environ)
@@ -63,6 +71,37 @@ def _slack_refusal(environ: Environ, method: str) -> tuple[str, str] | None:
     if not _whole_number(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "0")):
         return "401 Unauthorized", "invalid_request"
     return None
+
+
+def _slack_readable(environ: Environ, start_response: StartResponse,
+                    slack: SlackRequestHandler) -> Iterable[bytes]:
+    """Hand the request to Bolt if Bolt and the listeners can read it, else 400 (or 413)."""
+    raw = _read_slack_body(environ)
+    if raw is None:
+        return _json(start_response, "413 Content Too Large", {"ok": False,
+                                                               "error": "body_too_large"})
+    wrong = problem(raw, environ.get("CONTENT_TYPE"))
+    if wrong is not None:
+        log.info("slack.request_unreadable reason=%s", wrong[:120])
+        return _json(start_response, "400 Bad Request", {"ok": False,
+                                                         "error": "malformed_payload"})
+    inner = {**environ, "wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw))}
+    return slack(inner, start_response)
+
+
+def _read_slack_body(environ: Environ) -> bytes | None:
+    """The body, read once (Bolt reads it again from a copy), or None when over the limit."""
+    length = _declared_length(environ)
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    if length:
+        raw: bytes = stream.read(length)
+    elif environ.get("wsgi.input_terminated"):
+        raw = stream.read(MAX_SLACK_BODY + 1)
+    else:
+        raw = b""
+    return None if len(raw) > MAX_SLACK_BODY else raw
 
 
 def _declared_length(environ: Environ) -> int:

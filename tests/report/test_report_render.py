@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 from html.parser import HTMLParser
 
 import pytest
+from markdown_it import MarkdownIt
 
 from incident_bot.adapters.report_render import to_html, to_markdown
 from incident_bot.service.after_action import after_action_report
@@ -110,3 +112,51 @@ def test_html_escapes_text_from_the_incident(report):
 
 def test_html_has_a_table_row_per_delivery(page, report):
     assert len(page.having("tr")) >= len(report.deliveries) + len(report.steps)
+
+
+HOSTILE = ("<script>alert(1)</script> [click](javascript:alert(2)) "
+           "![x](javascript:alert(3)) <javascript:alert(4)> <img src=x onerror=alert(5)> "
+           "&#60;script&#62; *bold* `code` | pipe\nsecond line")
+
+
+def _hostile_markdown(report) -> str:
+    summary = dataclasses.replace(report.summary, area=HOSTILE, started_by=HOSTILE,
+                                  playbook_title=HOSTILE)
+    entries = [dataclasses.replace(e, decision=HOSTILE, rationale=HOSTILE)
+               for e in report.decision_log.entries]
+    return to_markdown(dataclasses.replace(
+        report, summary=summary,
+        decision_log=dataclasses.replace(report.decision_log, entries=entries)))
+
+
+def _rendered(markdown: str) -> Elements:
+    parser = Elements()
+    parser.feed(MarkdownIt("commonmark").render(markdown))  # raw HTML allowed, as GitHub's
+    parser.close()
+    return parser
+
+
+def test_markdown_user_text_renders_as_text_not_html_or_links(report):
+    page = _rendered(_hostile_markdown(report))
+
+    assert [t for t, _ in page.tags if t in ("script", "img", "a")] == []
+
+
+def test_markdown_user_text_reads_back_as_typed(report):
+    markdown = _hostile_markdown(report)
+    text = MarkdownIt("commonmark").render(markdown)
+
+    assert "<script>" not in markdown
+    assert html.escape("<script>alert(1)</script> [click](javascript:alert(2))",
+                       quote=False) in text
+    assert "*bold* `code` \\| pipe second line" in markdown.replace("\\*", "*").replace(
+        "\\`", "`")
+
+
+def test_markdown_keeps_user_text_on_its_table_row(report):
+    markdown = _hostile_markdown(report)
+    rows = [line for line in markdown.splitlines() if line.startswith("| ")]
+
+    assert all(line.endswith(" |") for line in rows)
+    assert "second line" not in "".join(line for line in markdown.splitlines()
+                                        if not line.startswith(("| ", "# ", "- ")))

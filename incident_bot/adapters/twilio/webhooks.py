@@ -9,6 +9,10 @@
 Every request must carry a valid ``X-Twilio-Signature``, computed by Twilio over the exact public
 URL it requested (``PUBLIC_BASE_URL`` + path + query) and the form parameters, with the account's
 auth token. A missing or wrong signature gets 403 and changes nothing; a body over 64 KiB gets 413.
+
+A signed request must also be about its delivery: a status callback whose ``MessageSid`` /
+``CallSid`` is not the one recorded for that delivery, a call webhook or digit on a delivery that
+is not a call, or a delivery id no row can have (over 18 digits) gets 404 and changes nothing.
 """
 
 from __future__ import annotations
@@ -29,12 +33,16 @@ from incident_bot.settings import Settings
 
 if TYPE_CHECKING:
     from incident_bot.bootstrap import Services
+    from incident_bot.service.ports import OutboxItem
 
 log = logging.getLogger("incident_bot.twilio.webhooks")
 
 MAX_BODY = 64 * 1024
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 FAILED_CALL = frozenset({"failed", "canceled"})
+# An outbox row id: a 64-bit integer column, so never more than 18 digits in practice; a longer
+# one cannot name a row (and would overflow the database's integer before it was looked up).
+DELIVERY_ID = r"[0-9]{1,18}"
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -74,11 +82,11 @@ class TwilioWebhooks:
         self._public = settings.public_base_url.rstrip("/")
         self._validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
         self._routes: list[tuple[re.Pattern[str], Route]] = [
-            (re.compile(r"^/twilio/sms/status/(\d+)$"), self._sms_status),
+            (re.compile(rf"^/twilio/sms/status/({DELIVERY_ID})$"), self._sms_status),
             (re.compile(r"^/twilio/sms/inbound$"), self._sms_inbound),
-            (re.compile(r"^/twilio/voice/(\d+)$"), self._voice),
-            (re.compile(r"^/twilio/voice/(\d+)/gather$"), self._gather),
-            (re.compile(r"^/twilio/voice/(\d+)/status$"), self._call_status),
+            (re.compile(rf"^/twilio/voice/({DELIVERY_ID})$"), self._voice),
+            (re.compile(rf"^/twilio/voice/({DELIVERY_ID})/gather$"), self._gather),
+            (re.compile(rf"^/twilio/voice/({DELIVERY_ID})/status$"), self._call_status),
         ]
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
@@ -119,6 +127,7 @@ class TwilioWebhooks:
     # ---- routes ------------------------------------------------------------------------------
 
     def _sms_status(self, form: _Form, match: re.Match[str]) -> Reply:
+        self._delivery(int(match[1]), "sms", form.one("MessageSid") or form.one("SmsSid"))
         status = form.one("MessageStatus") or form.one("SmsStatus")
         error_code = form.one("ErrorCode") or None
         self._services.incidents.delivery_status(int(match[1]), status, error_code)
@@ -138,18 +147,31 @@ class TwilioWebhooks:
     def _gather(self, form: _Form, match: re.Match[str]) -> Reply:
         digit = form.one("Digits").strip()[:1]
         delivery = int(match[1])
+        self._delivery(delivery, "voice")
         if digit == "1":
             self._services.incidents.voice_digit(delivery, digit)
             log.info("twilio.voice_confirmed delivery=%s", delivery)
         return Reply.twiml(twiml_after_digit(digit, f"{self._public}/twilio/voice/{delivery}"))
 
     def _call_status(self, form: _Form, match: re.Match[str]) -> Reply:
+        self._delivery(int(match[1]), "voice", form.one("CallSid"))
         status = form.one("CallStatus")
         reported = "failed" if status in FAILED_CALL else status
         error_code = form.one("ErrorCode") or None
         self._services.incidents.delivery_status(int(match[1]), reported, error_code)
         log.info("twilio.call_status delivery=%s status=%s", match[1], status)
         return Reply("204 No Content")
+
+    def _delivery(self, delivery_id: int, channel: str, sid: str | None = None) -> OutboxItem:
+        """The delivery a webhook is about, if it went out on ``channel`` and (for a status
+        callback) Twilio's ``sid`` is the one recorded for it; NotFoundError otherwise."""
+        with self._services.uow_factory() as uow:
+            item = uow.outbox.get(delivery_id)
+        if item is None or item.notify.channel.value != channel:
+            raise NotFoundError(f"no {channel} delivery {delivery_id}")
+        if sid is not None and (not item.provider_id or item.provider_id != sid):
+            raise NotFoundError(f"delivery {delivery_id} is not Twilio's {sid[:40]!r}")
+        return item
 
     def _gather_url(self, match: re.Match[str]) -> str:
         return f"{self._public}/twilio/voice/{match[1]}/gather"

@@ -18,6 +18,7 @@ from incident_bot.adapters.db.serving_lock import serving_lock
 from incident_bot.adapters.scheduler import build_scheduler
 from incident_bot.adapters.slack.channels import request_channel
 from incident_bot.entrypoints.cli._common import console, exits_on_error, settings
+from incident_bot.entrypoints.logs import configure_logging, secret_values
 from incident_bot.entrypoints.ops import OpsApp
 from incident_bot.entrypoints.slack.app import favour_acks
 from incident_bot.entrypoints.slack.edge import SlackEdge, wire
@@ -37,10 +38,7 @@ def serve(
     """Run the Slack bot, its timers and its outbox until interrupted."""
     with exits_on_error():
         config = settings()
-        logging.basicConfig(level=config.log_level.upper(),
-                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        for chatty in ("apscheduler", "alembic"):  # a line a second, or per readiness probe
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+        configure_logging(config.log_level, secret_values(config))  # redacts every record
         socket_mode = config.slack_app_token is not None and not http
         config.require("SLACK_BOT_TOKEN", *(() if socket_mode else ("SLACK_SIGNING_SECRET",)))
         with serving_lock(config.database_url.get_secret_value()):
