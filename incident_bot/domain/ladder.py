@@ -144,6 +144,7 @@ class ContactRound:
     outcome_by: str | None = None
     outcome_at: datetime | None = None
     opted_out: bool = False
+    withheld: str | None = None  # send_key of a text or call the dispatcher held back (opt-out)
     feedback_seen: list[str] = field(default_factory=list)  # digests of feedback already posted
 
     @property
@@ -433,8 +434,28 @@ def opt_in(ctx: RoundContext, contact: ContactRound, seat: Seat | None, code: st
                    f"{ctx.name(contact.key)} (tier {contact.tier}) opted back in to texts.")
     if contact.state is _S.OPTED_OUT:  # back on the ladder, at the rung they left it
         contact.state = _S.PENDING
-        effects += enter_rung(ctx, contact, contact.rung, seat, code, now)
+        effects += _resume_rung(ctx, contact, seat, code, now)
     return effects
+
+
+def _resume_rung(ctx: RoundContext, contact: ContactRound, seat: Seat | None, code: str,
+                 now: datetime) -> list[Effect]:
+    """Back on the rung after an opt-in. What already went out is not sent again (a STOP →
+    START cycle must not text them each time); a send held back while they were opted out
+    goes now. The rung's clock starts again, so a timer that fired meanwhile is made good."""
+    if contact.send_key is not None and contact.withheld == contact.send_key:
+        return enter_rung(ctx, contact, contact.rung, seat, code, now)
+    if contact.rung_started is None:
+        return []  # a caller rung still waiting for its list to be accepted
+    contact.step, contact.rung_started = contact.step + 1, None
+    return start_clock(ctx, contact, now)
+
+
+def withhold(contact: ContactRound, send_key: str) -> list[Effect]:
+    """The dispatcher held back the contact's current text or call (they had opted out)."""
+    if contact.send_key == send_key:
+        contact.withheld = send_key
+    return []
 
 
 def post_feedback(ctx: RoundContext, contact: ContactRound, source: str,

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from incident_bot.domain.commands import DeliveryReport
 from incident_bot.domain.effects import OutboxChannel
 from incident_bot.domain.ladder import ContactRound
-from incident_bot.domain.ringround import RingRound
+from incident_bot.domain.ringround import WITHHELD, RingRound
 from incident_bot.errors import NotFoundError, PermanentProviderError, TransientProviderError
 from incident_bot.service.handlers import IncidentService
 from incident_bot.service.pacing import Pacing
@@ -61,6 +61,7 @@ UNCERTAIN_PHONE_RETRY_SECONDS = 30.0
 CHAT_CHANNELS = frozenset({OutboxChannel.SLACK_CHANNEL, OutboxChannel.SLACK_DM,
                            OutboxChannel.CONSOLE})
 PHONE_CHANNELS = frozenset({OutboxChannel.SMS, OutboxChannel.VOICE})
+OPTED_OUT = "contact opted out (STOP)"
 
 
 class Dispatcher:
@@ -216,6 +217,9 @@ class Dispatcher:
             uow.outbox.mark_cancelled(item.id, reason, self._clock.now())
             uow.commit()
         log.info("outbox.cancelled key=%s reason=%s", item.key, reason)
+        if reason == OPTED_OUT:  # so that opting back in sends it, and only it, again
+            self._incidents.execute(item.incident_id, DeliveryReport(
+                outbox_key=item.key, status=WITHHELD, error_code=None, by="dispatcher"))
 
     def _take_chat_slot(self, address: str) -> None:
         if self._chat_pace is None:
@@ -312,7 +316,7 @@ def _stop_reason(item: OutboxItem, ringround: RingRound | None) -> str | None:
 
 def _contact_stop_reason(item: OutboxItem, contact: ContactRound) -> str | None:
     if contact.opted_out:
-        return "contact opted out (STOP)"
+        return OPTED_OUT
     if contact.terminal:
         return f"contact is {contact.state.value}"
     if item.notify.purpose.startswith("ringround.") and contact.send_key != item.key:
