@@ -41,6 +41,7 @@ from incident_bot.domain.ladder import (
     opt_out,
     outcome_changes_state,
     post_feedback,
+    post_reply,
     rung_timed_out,
     start_clock,
     unique,
@@ -421,8 +422,7 @@ def sms_received(state: RingRound, ctx: RoundContext, contact_key: str, text: st
         return opt_in(ctx, contact, round_.seat_for(contact), round_.code, now)
     if match_code(text, round_.code):
         return confirm(ctx, contact, "sms", now)
-    source = f"SMS reply from {ctx.name(contact_key)} (tier {contact.tier})"
-    return post_feedback(ctx, contact, source, text)
+    return post_reply(ctx, contact, text)
 
 
 def voice_digit(state: RingRound, ctx: RoundContext, contact_key: str, digit: str,
