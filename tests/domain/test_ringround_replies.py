@@ -344,3 +344,49 @@ def test_a_successful_delivery_changes_nothing(status):
 def test_a_failure_of_an_unknown_delivery_changes_nothing():
     w = _texted()
     assert delivery_report(w.state, w.ctx, "inc|x|y|sms|1", "failed", LATER) == []
+
+
+# ---- folding a contact's replies ------------------------------------------------------------
+
+
+def test_a_contacts_replies_share_one_fold():
+    w = _texted()
+    first = notifies(sms_received(w.state, w.ctx, "c1", "who is this?", LATER))[0]
+    second = notifies(sms_received(w.state, w.ctx, "c1", "hello?", LATER))[0]
+    assert first.fold == second.fold == "reply:c1"
+    assert first.key != second.key
+
+
+def test_each_fold_post_carries_every_reply_so_far_newest_last():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", "who is this?", LATER)
+    (post,) = notifies(sms_received(w.state, w.ctx, "c1", "hello?", LATER))
+    assert post.body == ("SMS replies from C1 (tier 1), 2 so far:\n"
+                         "• who is this?\n• hello?")
+
+
+def test_a_long_fold_shows_the_newest_ten_and_counts_the_rest():
+    w = _texted()
+    for n in range(25):
+        effects = sms_received(w.state, w.ctx, "c1", f"message {n}", LATER)
+    body = notifies(effects)[0].body
+    assert "25 so far (15 earlier not shown here" in body
+    assert body.count("•") == 10
+    assert body.endswith("• message 24")
+
+
+def test_replies_are_chatter_and_an_incident_notice_goes_first():
+    w = _texted(contacts=[contact("c1")])
+    (reply,) = notifies(sms_received(w.state, w.ctx, "c1", "hello?", LATER))
+    w.fire_next("ringround.rung")
+    flags = notifies(w.fire_next("ringround.rung"), "ringround.flag")
+    assert flags
+    assert (reply.lane, reply.priority) == ("chat", 5)
+    assert {(f.lane, f.priority) for f in flags} == {("notice", 0)}
+
+
+def test_two_contacts_replies_fold_apart():
+    w = _texted()
+    a = notifies(sms_received(w.state, w.ctx, "c1", "hello?", LATER))[0]
+    b = notifies(sms_received(w.state, w.ctx, "d1", "hello?", LATER))[0]
+    assert a.fold != b.fold
