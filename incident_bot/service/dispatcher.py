@@ -19,6 +19,8 @@ injected clock (e.g. 10 messages a second per sender number, 1 call a second). O
 voice rows are claimed as there are tokens, so a backlog of thousands of tier-3 texts waits in
 the outbox, where a tier-1 text added later still goes first (claims are by priority): it
 leaves on the next tick. Chat rows are claimed on their own and never wait behind texts.
+Incident notices (``Notify.lane``) have a lane of their own in each conversation's pace, and a
+contact's SMS replies (``Notify.fold``) are one post, updated in place (docs/slack.md).
 
 Before an SMS or call leaves, the contact's current state in the incident is checked again: a
 contact who opted out (STOP), was marked unsafe to call or a wrong number, confirmed, or moved
