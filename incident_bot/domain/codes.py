@@ -14,14 +14,34 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Mapping
+from types import MappingProxyType
 
 ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
 CODE_LENGTH = 4
 _DIGITS = frozenset("3479")
 
-# Twilio's default opt-out and opt-in keywords (matched on the whole message).
-OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"})
+# Opt-out and opt-in keywords, matched as Twilio matches its own: the whole message, any case,
+# surrounding spaces and punctuation ignored (docs/twilio.md, "Opting out"). Twilio's standard
+# words first, then the same in each language of message_templates/ (en, pl, ur), with the
+# spellings people type without diacritics and Urdu in Roman letters as well as in its script.
+TWILIO_OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT",
+                            "REVOKE", "OPTOUT"})
+TWILIO_OPT_IN = frozenset({"START", "YES", "UNSTOP"})
+OPT_OUT_BY_LANGUAGE: Mapping[str, frozenset[str]] = MappingProxyType({
+    "en": frozenset({"STOPP", "OPT OUT", "OPT-OUT"}),
+    "pl": frozenset({"KONIEC", "ANULUJ", "WYPISZ", "WYPISZ MNIE", "REZYGNUJĘ", "REZYGNUJE",
+                     "REZYGNACJA", "ZAKOŃCZ", "ZAKONCZ"}),
+    "ur": frozenset({"بند", "بند کریں", "بند کرو", "روکیں", "روکو", "ختم", "منسوخ",
+                     "BAND", "BAND KARO", "BAND KAREN", "RUKO", "KHATAM"}),
+})
+OPT_IN_BY_LANGUAGE: Mapping[str, frozenset[str]] = MappingProxyType({
+    "en": frozenset({"OPT IN", "OPT-IN", "OPTIN"}),
+    "pl": frozenset({"TAK", "WZNÓW", "WZNOW"}),
+    "ur": frozenset({"شروع", "شروع کریں", "ہاں", "جی ہاں", "SHURU", "HAAN"}),
+})
+OPT_OUT_WORDS = TWILIO_OPT_OUT.union(*OPT_OUT_BY_LANGUAGE.values())
+OPT_IN_WORDS = TWILIO_OPT_IN.union(*OPT_IN_BY_LANGUAGE.values())
 RESERVED_WORDS = OPT_OUT_WORDS | OPT_IN_WORDS | frozenset({"HELP", "INFO"})
 
 # Read as letters (3=E, 4=A, 7=T, 9=G) a code must not spell something that would upset or
@@ -32,7 +52,10 @@ _UNSAYABLE = ("HATE", "DEAD", "FEAR", "RAPE", "CUNT", "TWAT", "WANK", "ARMY", "R
 
 _PHONE_NUMBER = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 _NON_CODE = re.compile(r"[^A-Z0-9]")
-_EDGE_PUNCTUATION = " \t\r\n.!?,;:'\"()[]"
+_EDGE_PUNCTUATION = " \t\r\n.!?,;:'\"()[]\u06d4\u061f\u060c"  # with Urdu ۔ ؟ ،
+# Arabic-keyboard letters typed for their Urdu look-alikes (yeh, kaf, heh).
+_ARABIC_TO_URDU = str.maketrans({"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9",
+                                 "\u0647": "\u06c1"})
 
 
 def confirmation_code(incident_id: str, tier: int) -> str:
@@ -81,8 +104,10 @@ def _normalise(text: str) -> str:
 
 
 def keyword(text: str) -> str | None:
-    """The carrier keyword a whole reply consists of (``"stop."`` → ``"STOP"``), else None."""
-    word = unicodedata.normalize("NFKC", text).strip(_EDGE_PUNCTUATION).upper()
+    """The opt-out or opt-in keyword a whole reply consists of (``" stop. "`` → ``"STOP"``),
+    else None: a keyword inside a sentence ("please stop texting") is not one."""
+    folded = unicodedata.normalize("NFKC", text).translate(_ARABIC_TO_URDU)
+    word = " ".join(folded.strip(_EDGE_PUNCTUATION).split()).upper()
     return word if word in OPT_OUT_WORDS | OPT_IN_WORDS else None
 
 

@@ -51,6 +51,38 @@ class Notify:
     reply_code: str | None = None  # confirmation code the SMS asks for
     data: dict[str, str | int] = field(default_factory=dict)  # buttons, ids for the renderer
 
+    def __post_init__(self) -> None:
+        if is_incident_notice(self.purpose, self.data) and self.priority > NOTICE_PRIORITY:
+            object.__setattr__(self, "priority", NOTICE_PRIORITY)  # frozen: set once, here
+
+    @property
+    def lane(self) -> str:
+        """The chat pace lane: incident notices never wait behind chatter (docs/slack.md)."""
+        return NOTICE_LANE if is_incident_notice(self.purpose, self.data) else CHATTER_LANE
+
+    @property
+    def fold(self) -> str | None:
+        """Posts sharing a fold are one Slack message, updated in place (a contact's replies)."""
+        value = self.data.get(FOLD)
+        return str(value) if value is not None else None
+
+
+# Incident notices: what the whole cell must see at once (docs/slack.md, "Notices before
+# chatter"). They go first in the outbox and have a lane of their own in the chat pace.
+NOTICE_PURPOSES = frozenset({"incident.compromised", "incident.standing_down",
+                             "ringround.flag", "ringround.red", "ringround.coverage_short"})
+NOTICE_OPENINGS = frozenset({"override", "compromised"})  # how a "briefing.opened" step opened
+NOTICE_PRIORITY = 0
+NOTICE_LANE, CHATTER_LANE = "notice", "chat"
+FOLD = "fold"  # Notify.data key: the fold a post belongs to
+UPDATE_TS = "update_ts"  # Notify.data key the dispatcher sets: update this Slack message instead
+
+
+def is_incident_notice(purpose: str, data: dict[str, str | int]) -> bool:
+    if purpose in NOTICE_PURPOSES:
+        return True
+    return purpose == "briefing.opened" and data.get("how") in NOTICE_OPENINGS
+
 
 @dataclass(frozen=True)
 class RecordDecision:

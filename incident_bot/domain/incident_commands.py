@@ -302,7 +302,7 @@ def voice_digit(inc: Incident, c: VoiceDigit, now: datetime) -> list[Effect]:
 
 def delivery_report(inc: Incident, c: DeliveryReport, now: datetime) -> list[Effect]:
     return ringround.delivery_report(inc.ringround, round_context(inc, now), c.outbox_key,
-                                     c.status, now)
+                                     c.status, now, c.error_code)
 
 
 # ---- tasks (its module checks who may act on a task) --------------------------------------

@@ -22,7 +22,14 @@ from typing import Any
 
 from incident_bot.domain.codes import mask_numbers
 from incident_bot.domain.directory import Person
-from incident_bot.domain.effects import Effect, Notify, OutboxChannel, ScheduleTimer, outbox_key
+from incident_bot.domain.effects import (
+    FOLD,
+    Effect,
+    Notify,
+    OutboxChannel,
+    ScheduleTimer,
+    outbox_key,
+)
 from incident_bot.domain.personalise import personalise
 from incident_bot.domain.playbook import Channel, Playbook, Rung, RungKind, Tier
 from incident_bot.domain.serial import flat_fields, from_iso, iso
@@ -35,6 +42,7 @@ INCIDENT_CHANNEL = "incident"  # Notify recipient meaning the incident's Slack c
 RUNG_TIMER = "ringround.rung"
 AUTOMATIC_RUNGS = frozenset({RungKind.SMS, RungKind.VOICE, RungKind.FLAG})
 DEFAULT_RUNG_TIMEOUT = timedelta(minutes=15)  # only for a malformed rung without a timeout
+FOLD_SHOWN = 10  # replies shown in a contact's folded post, newest last
 VOICE_PROMPT = "Press 1 to confirm you have heard this message, or 2 to hear it again."
 
 
@@ -144,7 +152,9 @@ class ContactRound:
     outcome_by: str | None = None
     outcome_at: datetime | None = None
     opted_out: bool = False
+    withheld: str | None = None  # send_key of a text or call the dispatcher held back (opt-out)
     feedback_seen: list[str] = field(default_factory=list)  # digests of feedback already posted
+    replies: list[str] = field(default_factory=list)  # their SMS feedback, masked, in order
 
     @property
     def terminal(self) -> bool:
@@ -433,34 +443,85 @@ def opt_in(ctx: RoundContext, contact: ContactRound, seat: Seat | None, code: st
                    f"{ctx.name(contact.key)} (tier {contact.tier}) opted back in to texts.")
     if contact.state is _S.OPTED_OUT:  # back on the ladder, at the rung they left it
         contact.state = _S.PENDING
-        effects += enter_rung(ctx, contact, contact.rung, seat, code, now)
+        effects += _resume_rung(ctx, contact, seat, code, now)
     return effects
+
+
+def _resume_rung(ctx: RoundContext, contact: ContactRound, seat: Seat | None, code: str,
+                 now: datetime) -> list[Effect]:
+    """Back on the rung after an opt-in. What already went out is not sent again (a STOP →
+    START cycle must not text them each time); a send held back while they were opted out
+    goes now. The rung's clock starts again, so a timer that fired meanwhile is made good."""
+    if contact.send_key is not None and contact.withheld == contact.send_key:
+        return enter_rung(ctx, contact, contact.rung, seat, code, now)
+    if contact.rung_started is None:
+        return []  # a caller rung still waiting for its list to be accepted
+    contact.step, contact.rung_started = contact.step + 1, None
+    return start_clock(ctx, contact, now)
+
+
+def withhold(contact: ContactRound, send_key: str) -> list[Effect]:
+    """The dispatcher held back the contact's current text or call (they had opted out)."""
+    if contact.send_key == send_key:
+        contact.withheld = send_key
+    return []
 
 
 def post_feedback(ctx: RoundContext, contact: ContactRound, source: str,
                   text: str) -> list[Effect]:
     """Feedback goes to the incident channel once (a repeat, e.g. a webhook retry, is dropped),
     with any phone number in it masked."""
+    cleaned = _new_feedback(contact, text)
+    if cleaned is None:
+        return []
+    return tell(ctx, contact, [INCIDENT_CHANNEL], "ringround.feedback", f"{source}: {cleaned}")
+
+
+def post_reply(ctx: RoundContext, contact: ContactRound, text: str) -> list[Effect]:
+    """A contact's SMS feedback, folded with their earlier replies into one channel post that
+    the dispatcher updates in place (docs/slack.md, "Folding"): eighty texts from one person
+    are one message, not eighty posts ahead of everyone else's."""
+    cleaned = _new_feedback(contact, text)
+    if cleaned is None:
+        return []
+    contact.replies.append(cleaned)
+    return tell(ctx, contact, [INCIDENT_CHANNEL], "ringround.feedback",
+                _folded_replies(ctx, contact), {FOLD: f"reply:{contact.key}"})
+
+
+def _new_feedback(contact: ContactRound, text: str) -> str | None:
     cleaned = mask_numbers(text.strip())
     if not cleaned:
-        return []
+        return None
     digest = hashlib.sha256(cleaned.encode()).hexdigest()[:16]
     if digest in contact.feedback_seen:
-        return []
+        return None
     contact.feedback_seen.append(digest)
-    return tell(ctx, contact, [INCIDENT_CHANNEL], "ringround.feedback", f"{source}: {cleaned}")
+    return cleaned
+
+
+def _folded_replies(ctx: RoundContext, contact: ContactRound) -> str:
+    who = f"{ctx.name(contact.key)} (tier {contact.tier})"
+    replies = contact.replies
+    if len(replies) == 1:
+        return f"SMS reply from {who}: {replies[0]}"
+    shown = replies[-FOLD_SHOWN:]
+    earlier = len(replies) - len(shown)
+    more = f" ({earlier} earlier not shown here: all are in the incident record)" if earlier else ""
+    return (f"SMS replies from {who}, {len(replies)} so far{more}:\n"
+            + "\n".join(f"• {reply}" for reply in shown))
 
 
 # ---- notices ------------------------------------------------------------------------------
 
 
 def tell(ctx: RoundContext, contact: ContactRound, recipients: Sequence[str], purpose: str,
-         body: str) -> list[Effect]:
+         body: str, extra: Mapping[str, str | int] | None = None) -> list[Effect]:
     """One notice about ``contact`` to each recipient (a person's DM, or the incident channel).
     Each event bumps the contact's notice counter so its outbox keys never repeat."""
     contact.notices += 1
     topic = f"{purpose}:{contact.key}:{contact.notices}"
-    data: dict[str, str | int] = {"tier": contact.tier, "contact": contact.key}
+    data: dict[str, str | int] = {"tier": contact.tier, "contact": contact.key, **(extra or {})}
     return [notice(ctx.incident_id, recipient, topic, purpose, body, data)
             for recipient in unique(recipients)]
 

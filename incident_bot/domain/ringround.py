@@ -41,10 +41,12 @@ from incident_bot.domain.ladder import (
     opt_out,
     outcome_changes_state,
     post_feedback,
+    post_reply,
     rung_timed_out,
     start_clock,
     unique,
     waiting_for_caller,
+    withhold,
 )
 from incident_bot.domain.playbook import Channel, RungKind, Tier
 from incident_bot.domain.serial import flat_fields, from_iso, iso
@@ -55,6 +57,8 @@ AMBER_TIMER = "ringround.amber"
 RED_TIMER = "ringround.red"
 DEADLINE_TIMER = "ringround.deadline"
 FAILED_DELIVERY = frozenset({"undelivered", "failed"})
+WITHHELD = "withheld"  # a DeliveryReport status from the dispatcher, not from Twilio
+TWILIO_OPTED_OUT = "21610"  # Twilio's error: the number replied STOP to this sender
 
 
 class ListStatus(StrEnum):
@@ -418,8 +422,7 @@ def sms_received(state: RingRound, ctx: RoundContext, contact_key: str, text: st
         return opt_in(ctx, contact, round_.seat_for(contact), round_.code, now)
     if match_code(text, round_.code):
         return confirm(ctx, contact, "sms", now)
-    source = f"SMS reply from {ctx.name(contact_key)} (tier {contact.tier})"
-    return post_feedback(ctx, contact, source, text)
+    return post_reply(ctx, contact, text)
 
 
 def voice_digit(state: RingRound, ctx: RoundContext, contact_key: str, digit: str,
@@ -430,16 +433,29 @@ def voice_digit(state: RingRound, ctx: RoundContext, contact_key: str, digit: st
 
 
 def delivery_report(state: RingRound, ctx: RoundContext, outbox_key: str, status: str,
-                    now: datetime) -> list[Effect]:
-    """A permanent delivery failure of a contact's current SMS or voice call ends that rung."""
-    if status not in FAILED_DELIVERY:
+                    now: datetime, error_code: str | None = None) -> list[Effect]:
+    """A permanent delivery failure of a contact's current SMS or voice call ends that rung;
+    Twilio refusing the number as opted out (21610) opts the contact out: no call follows.
+    ``withheld``: the dispatcher held the send back because the contact had opted out."""
+    found = _current_send(state, outbox_key)
+    if found is None:
         return []
+    round_, contact = found
+    if status == WITHHELD:
+        return withhold(contact, outbox_key)
+    if status not in FAILED_DELIVERY or contact.state is not ContactState.PENDING:
+        return []
+    if error_code == TWILIO_OPTED_OUT:
+        return opt_out(ctx, contact)
+    return enter_rung(ctx, contact, contact.rung + 1, round_.seat_for(contact), round_.code, now)
+
+
+def _current_send(state: RingRound, outbox_key: str) -> tuple[TierRound, ContactRound] | None:
     for round_ in state.tiers.values():
         for contact in round_.contacts.values():
-            if contact.send_key == outbox_key and contact.state is ContactState.PENDING:
-                return enter_rung(ctx, contact, contact.rung + 1, round_.seat_for(contact),
-                                  round_.code, now)
-    return []
+            if contact.send_key == outbox_key:
+                return round_, contact
+    return None
 
 
 # ---- timers -------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ injected clock (e.g. 10 messages a second per sender number, 1 call a second). O
 voice rows are claimed as there are tokens, so a backlog of thousands of tier-3 texts waits in
 the outbox, where a tier-1 text added later still goes first (claims are by priority): it
 leaves on the next tick. Chat rows are claimed on their own and never wait behind texts.
+Incident notices (``Notify.lane``) have a lane of their own in each conversation's pace, and a
+contact's SMS replies (``Notify.fold``) are one post, updated in place (docs/slack.md).
 
 Before an SMS or call leaves, the contact's current state in the incident is checked again: a
 contact who opted out (STOP), was marked unsafe to call or a wrong number, confirmed, or moved
@@ -31,15 +33,16 @@ import logging
 import random
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from incident_bot.domain.commands import DeliveryReport
-from incident_bot.domain.effects import OutboxChannel
+from incident_bot.domain.effects import CHATTER_LANE, NOTICE_LANE, UPDATE_TS, OutboxChannel
 from incident_bot.domain.ladder import ContactRound
-from incident_bot.domain.ringround import RingRound
+from incident_bot.domain.ringround import WITHHELD, RingRound
 from incident_bot.errors import NotFoundError, PermanentProviderError, TransientProviderError
 from incident_bot.service.handlers import IncidentService
-from incident_bot.service.pacing import Pacing
+from incident_bot.service.pacing import Pacing, fold_key, lane_key
 from incident_bot.service.ports import (
     ChatPort,
     Clock,
@@ -61,6 +64,12 @@ UNCERTAIN_PHONE_RETRY_SECONDS = 30.0
 CHAT_CHANNELS = frozenset({OutboxChannel.SLACK_CHANNEL, OutboxChannel.SLACK_DM,
                            OutboxChannel.CONSOLE})
 PHONE_CHANNELS = frozenset({OutboxChannel.SMS, OutboxChannel.VOICE})
+OPTED_OUT = "contact opted out (STOP)"
+FOLDED = "folded into a later update of the same post"
+# One post or update of a fold (a contact's SMS replies) every this many seconds.
+FOLD_SECONDS = 5.0
+# A notice may put the chatter lane this far in debt: chatter then waits until it is paid.
+OWED_SECONDS = 3600.0
 
 
 class Dispatcher:
@@ -94,6 +103,7 @@ class Dispatcher:
         self._burst = pacing.burst_seconds if pacing else 1.0
         self._channels: dict[str, str] = {}  # incident id -> its Slack channel, once it has one
         self._chat_pace: tuple[float, float] | None = None  # (posts a second, burst seconds)
+        self._fold_posts: dict[tuple[str, str], str] = {}  # (incident, fold) -> its message ts
         self._senders = ThreadPoolExecutor(max_workers=PHONE_SENDERS,
                                            thread_name_prefix="outbox-sender")
 
@@ -106,8 +116,8 @@ class Dispatcher:
     def dispatch(self, limit: int = 50) -> int:
         """Send what is due (phone channels within their pace); returns how many were sent."""
         if not self._rates:
-            return self._deliver_all(self._claim(limit, None))
-        sent = self._deliver_all(self._claim(limit, CHAT_CHANNELS))
+            return self._deliver_all(self._fold(self._claim(limit, None)))
+        sent = self._deliver_all(self._fold(self._claim(limit, CHAT_CHANNELS)))
         for channel in (OutboxChannel.SMS, OutboxChannel.VOICE):
             items = self._claim(limit, {channel}, self._rates.get(channel))
             sent += self._deliver_all(items, parallel=True)
@@ -178,7 +188,9 @@ class Dispatcher:
                     log.info("outbox.already_posted key=%s", item.key)
                     return already
             if address is not None:
-                self._take_chat_slot(address)
+                self._take_chat_slot(address, notify.lane)
+            if notify.fold is not None:
+                return self._send_folded(item, address)
             return self._chat.send(notify, item.incident_id, address)
         phone = self._phone_of(notify.recipient)
         if item.attempts > 1:
@@ -216,17 +228,65 @@ class Dispatcher:
             uow.outbox.mark_cancelled(item.id, reason, self._clock.now())
             uow.commit()
         log.info("outbox.cancelled key=%s reason=%s", item.key, reason)
+        if reason == OPTED_OUT:  # so that opting back in sends it, and only it, again
+            self._incidents.execute(item.incident_id, DeliveryReport(
+                outbox_key=item.key, status=WITHHELD, error_code=None, by="dispatcher"))
 
-    def _take_chat_slot(self, address: str) -> None:
+    def _take_chat_slot(self, address: str, lane: str) -> None:
+        """A slot in the conversation's pace. Incident notices have a lane of their own, so
+        chatter queued ahead of them never delays them; each notice also takes a slot from
+        the chatter lane (owed, if it has none left), so chatter waits after it and the
+        conversation keeps to Slack's rate over any few seconds."""
         if self._chat_pace is None:
             return
         rate, burst = self._chat_pace
         now = self._clock.now()
         with self._uow_factory() as uow:
-            granted = uow.pace.take(f"chat:{address}"[:20], 1, rate, burst, now)
+            granted = uow.pace.take(lane_key(lane, address), 1, rate, burst, now)
+            if granted and lane == NOTICE_LANE:
+                uow.pace.take(lane_key(CHATTER_LANE, address), 1, rate, OWED_SECONDS, now)
             uow.commit()
         if not granted:
             raise _OverPace(now + timedelta(seconds=1 / rate))
+
+    # ---- folded posts -----------------------------------------------------------------------
+
+    def _fold(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """Of a fold's posts only the newest goes out (each carries all the replies before
+        it): a claimed post with a newer one waiting is cancelled as folded into it."""
+        folds = {(i.incident_id, i.notify.purpose, i.notify.fold) for i in items if i.notify.fold}
+        if not folds:
+            return items
+        with self._uow_factory() as uow:
+            newest = {fold: uow.outbox.fold_newest(*fold) for fold in folds}
+        kept = []
+        for item in items:
+            fold = item.notify.fold
+            latest = newest.get((item.incident_id, item.notify.purpose, fold)) if fold else None
+            if latest is not None and item.id < latest:
+                self._cancel(item, FOLDED)
+            else:
+                kept.append(item)
+        return kept
+
+    def _send_folded(self, item: OutboxItem, address: str | None) -> SendResult:
+        """Post the fold's message, or update it in place (chat.update) once it exists; at
+        most one post or update per fold every FOLD_SECONDS."""
+        notify, fold = item.notify, (item.incident_id, str(item.notify.fold))
+        now = self._clock.now()
+        with self._uow_factory() as uow:
+            granted = uow.pace.take(fold_key(*fold), 1, 1 / FOLD_SECONDS, FOLD_SECONDS, now)
+            ts = self._fold_posts.get(fold) or uow.outbox.fold_post(
+                item.incident_id, notify.purpose, fold[1])
+            uow.commit()
+        if not granted:
+            raise _OverPace(now + timedelta(seconds=FOLD_SECONDS))
+        if ts is not None:
+            notify = replace(notify, data={**notify.data, UPDATE_TS: ts})
+        result = self._chat.send(notify, item.incident_id, address)
+        if result.provider_id is not None:
+            self._fold_posts[fold] = ts or result.provider_id
+        return result
 
     # ---- addresses --------------------------------------------------------------------------
 
@@ -312,7 +372,7 @@ def _stop_reason(item: OutboxItem, ringround: RingRound | None) -> str | None:
 
 def _contact_stop_reason(item: OutboxItem, contact: ContactRound) -> str | None:
     if contact.opted_out:
-        return "contact opted out (STOP)"
+        return OPTED_OUT
     if contact.terminal:
         return f"contact is {contact.state.value}"
     if item.notify.purpose.startswith("ringround.") and contact.send_key != item.key:

@@ -9,6 +9,7 @@ every replica updates under a row lock: the pace then holds for the pool, not pe
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,3 +43,18 @@ def grant(tat: datetime | None, now: datetime, wanted: int, rate: float,
 def give_back(tat: datetime, now: datetime, unused: int, rate: float) -> datetime:
     """Return ``unused`` granted sends (fewer rows were waiting than were granted)."""
     return max(now, tat - timedelta(seconds=unused / rate))
+
+
+PACE_KEY_LENGTH = 20  # the send_pace row's key column
+
+
+def lane_key(lane: str, address: str) -> str:
+    """The pace row of one lane of a Slack conversation (``chat:C0123…``, ``notice:C0123…``)."""
+    return f"{lane}:{address}"[:PACE_KEY_LENGTH]
+
+
+def fold_key(incident_id: str, fold: str) -> str:
+    """The pace row of one fold (a contact's replies in one incident): a digest, as the pair
+    is longer than a pace key."""
+    digest = hashlib.sha256(f"{incident_id}|{fold}".encode()).hexdigest()
+    return f"fold:{digest}"[:PACE_KEY_LENGTH]

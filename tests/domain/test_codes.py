@@ -105,3 +105,12 @@ def test_phone_numbers_in_a_reply_are_masked_to_their_last_two_digits():
 
 def test_short_numbers_in_a_reply_are_left_alone():
     assert mask_numbers("3 vans at 10:30 on 12 May") == "3 vans at 10:30 on 12 May"
+
+
+def test_a_keyword_typed_on_an_arabic_keyboard_or_with_extra_spaces_is_still_one():
+    assert keyword("  بند   كريں ۔") == "بند کریں"
+
+
+def test_every_keyword_survives_the_matching_it_is_looked_up_with():
+    for word in OPT_OUT_WORDS | OPT_IN_WORDS:
+        assert keyword(word.lower()) == word

@@ -118,6 +118,51 @@ def test_nothing_more_is_sent_after_an_opt_out():
     assert "c1" not in {n.recipient for n in automatic}
 
 
+@pytest.mark.parametrize("reply", [
+    "STOP", "stopall", "Unsubscribe", "cancel", "END", "quit", "REVOKE", "optout", "Stopp",
+    "koniec", "Rezygnuję", "ANULUJ", "wypisz", "بند کریں", "روکیں", "ختم", "band karo",
+])
+def test_every_opt_out_word_opts_out_and_is_not_feedback(reply):
+    w = _texted()
+    effects = sms_received(w.state, w.ctx, "c1", reply, LATER)
+    assert _state(w) is ContactState.OPTED_OUT
+    assert notifies(effects, "ringround.feedback") == []
+
+
+@pytest.mark.parametrize("reply", ["START", "yes", "Unstop", "tak", "wznów", "شروع", "ہاں"])
+def test_every_opt_in_word_opts_back_in(reply):
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", "STOP", LATER)
+    effects = sms_received(w.state, w.ctx, "c1", reply, LATER + MIN)
+    assert notifies(effects, "ringround.opted_in")
+    assert _state(w) is ContactState.PENDING
+
+
+def test_an_opt_out_word_inside_a_sentence_is_feedback():
+    w = _texted()
+    effects = sms_received(w.state, w.ctx, "c1", "koniec tego, please stop", LATER)
+    assert _state(w) is ContactState.PENDING
+    assert notifies(effects, "ringround.feedback")
+
+
+def test_an_opted_out_contact_is_never_texted_or_phoned_by_the_ladder():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", "Koniec", LATER)
+    effects = []
+    while w.pending_timers():
+        effects += w.fire_next()
+    automatic = sent(effects, OutboxChannel.SMS) + sent(effects, OutboxChannel.VOICE)
+    assert "c1" not in {n.recipient for n in automatic}
+
+
+def test_twilio_refusing_the_number_as_opted_out_opts_the_contact_out_without_a_call():
+    w = _texted()
+    key = w.state.tiers[1].contacts["c1"].send_key
+    effects = delivery_report(w.state, w.ctx, key, "failed", LATER, error_code="21610")
+    assert sent(effects, OutboxChannel.VOICE) == []
+    assert _state(w) is ContactState.OPTED_OUT
+
+
 def test_stop_twice_tells_the_coordinator_once():
     w = _texted()
     sms_received(w.state, w.ctx, "c1", "STOP", LATER)
@@ -135,17 +180,56 @@ def test_stop_after_being_reached_keeps_the_contact_reached():
 def test_start_after_stop_puts_the_contact_back_on_its_rung():
     w = _texted()
     sms_received(w.state, w.ctx, "c1", "STOP", LATER)
-    effects = sms_received(w.state, w.ctx, "c1", "START", LATER + MIN)
+    sms_received(w.state, w.ctx, "c1", "START", LATER + MIN)
     assert _state(w) is ContactState.PENDING
-    assert [n.recipient for n in sent(effects, OutboxChannel.SMS)] == ["c1"]
+    assert w.state.tiers[1].contacts["c1"].rung == 2  # the SMS rung, where they left it
 
 
-def test_start_after_stop_resends_under_a_new_outbox_key():
+def test_start_after_stop_does_not_resend_the_text_already_sent():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", "STOP", LATER)
+    effects = sms_received(w.state, w.ctx, "c1", "START", LATER + MIN)
+    assert sent(effects, OutboxChannel.SMS) == []
+
+
+def test_stop_start_cycles_never_resend_the_text():
+    w = _texted()
+    first = w.state.tiers[1].contacts["c1"].send_key
+    effects = []
+    for minute in range(1, 6):
+        effects += sms_received(w.state, w.ctx, "c1", "STOP", LATER + minute * MIN)
+        effects += sms_received(w.state, w.ctx, "c1", "START", LATER + minute * MIN)
+    assert sent(effects, OutboxChannel.SMS) == []
+    assert w.state.tiers[1].contacts["c1"].send_key == first
+
+
+def test_start_restarts_the_rungs_clock_so_the_ladder_moves_on_later():
+    w = _texted(contacts=[contact("c1")])
+    sms_received(w.state, w.ctx, "c1", "STOP", LATER)
+    assert w.fire_next("ringround.rung") == []  # fires while opted out: nothing
+    w.record(sms_received(w.state, w.ctx, "c1", "START", START + 20 * MIN))
+    (timer,) = w.pending_timers("ringround.rung")
+    assert timer.due_at == START + 35 * MIN
+    assert [n.recipient for n in sent(w.fire(timer), OutboxChannel.VOICE)] == ["c1"]
+
+
+def test_start_sends_a_text_the_dispatcher_held_back_while_opted_out():
     w = _texted()
     first = w.state.tiers[1].contacts["c1"].send_key
     sms_received(w.state, w.ctx, "c1", "STOP", LATER)
+    delivery_report(w.state, w.ctx, first, "withheld", LATER)
     (again,) = sent(sms_received(w.state, w.ctx, "c1", "UNSTOP", LATER + MIN), OutboxChannel.SMS)
     assert again.key != first
+
+
+def test_a_held_back_send_from_an_earlier_rung_is_not_resent():
+    w = _texted()
+    first = w.state.tiers[1].contacts["c1"].send_key
+    delivery_report(w.state, w.ctx, first, "failed", LATER)  # on to the voice call
+    sms_received(w.state, w.ctx, "c1", "STOP", LATER)
+    delivery_report(w.state, w.ctx, first, "withheld", LATER)
+    assert sent(sms_received(w.state, w.ctx, "c1", "START", LATER + MIN),
+                OutboxChannel.VOICE) == []
 
 
 def test_opting_back_in_is_not_a_confirmation():
@@ -260,3 +344,49 @@ def test_a_successful_delivery_changes_nothing(status):
 def test_a_failure_of_an_unknown_delivery_changes_nothing():
     w = _texted()
     assert delivery_report(w.state, w.ctx, "inc|x|y|sms|1", "failed", LATER) == []
+
+
+# ---- folding a contact's replies ------------------------------------------------------------
+
+
+def test_a_contacts_replies_share_one_fold():
+    w = _texted()
+    first = notifies(sms_received(w.state, w.ctx, "c1", "who is this?", LATER))[0]
+    second = notifies(sms_received(w.state, w.ctx, "c1", "hello?", LATER))[0]
+    assert first.fold == second.fold == "reply:c1"
+    assert first.key != second.key
+
+
+def test_each_fold_post_carries_every_reply_so_far_newest_last():
+    w = _texted()
+    sms_received(w.state, w.ctx, "c1", "who is this?", LATER)
+    (post,) = notifies(sms_received(w.state, w.ctx, "c1", "hello?", LATER))
+    assert post.body == ("SMS replies from C1 (tier 1), 2 so far:\n"
+                         "• who is this?\n• hello?")
+
+
+def test_a_long_fold_shows_the_newest_ten_and_counts_the_rest():
+    w = _texted()
+    for n in range(25):
+        effects = sms_received(w.state, w.ctx, "c1", f"message {n}", LATER)
+    body = notifies(effects)[0].body
+    assert "25 so far (15 earlier not shown here" in body
+    assert body.count("•") == 10
+    assert body.endswith("• message 24")
+
+
+def test_replies_are_chatter_and_an_incident_notice_goes_first():
+    w = _texted(contacts=[contact("c1")])
+    (reply,) = notifies(sms_received(w.state, w.ctx, "c1", "hello?", LATER))
+    w.fire_next("ringround.rung")
+    flags = notifies(w.fire_next("ringround.rung"), "ringround.flag")
+    assert flags
+    assert (reply.lane, reply.priority) == ("chat", 5)
+    assert {(f.lane, f.priority) for f in flags} == {("notice", 0)}
+
+
+def test_two_contacts_replies_fold_apart():
+    w = _texted()
+    a = notifies(sms_received(w.state, w.ctx, "c1", "hello?", LATER))[0]
+    b = notifies(sms_received(w.state, w.ctx, "d1", "hello?", LATER))[0]
+    assert a.fold != b.fold

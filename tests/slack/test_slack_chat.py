@@ -10,7 +10,7 @@ import pytest
 from incident_bot.adapters.slack.channels import request_channel
 from incident_bot.adapters.slack.errors import call
 from incident_bot.domain.commands import AckTask, ApproveMessage, LogDecision, MarkCompromised
-from incident_bot.domain.effects import Notify, OutboxChannel
+from incident_bot.domain.effects import UPDATE_TS, Notify, OutboxChannel
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.errors import PermanentProviderError, TransientProviderError
 from incident_bot.service.handlers import StartRequest
@@ -259,3 +259,26 @@ def test_the_tick_renders_only_dashboards_whose_incident_changed_or_is_due_a_rec
     clock.advance(seconds=29)  # 32 s since the quiet one was last rendered
     edge.dashboards.refresh_all()
     assert sorted(rendered) == sorted([quiet])  # a task may have fallen overdue meanwhile
+
+
+def test_a_folded_post_is_updated_in_place_not_posted_again(
+        edge: SlackEdge, fake_slack: FakeSlack) -> None:
+    incident_id = start(edge)
+    drain(edge)
+    channel_id = edge.services.incidents.incident(incident_id).channel_id
+    first = Notify(key=f"{incident_id}|incident|fold-1|slack_channel|1",
+                   channel=OutboxChannel.SLACK_CHANNEL, recipient="incident",
+                   body="SMS reply from A: one", purpose="ringround.feedback")
+    posted = edge.chat.send(first, incident_id, channel_id)
+    second = Notify(key=f"{incident_id}|incident|fold-2|slack_channel|1",
+                    channel=OutboxChannel.SLACK_CHANNEL, recipient="incident",
+                    body="SMS replies from A, 2 so far", purpose="ringround.feedback",
+                    data={UPDATE_TS: posted.provider_id})
+
+    updated = edge.chat.send(second, incident_id, channel_id)
+
+    channel = fake_slack.channel_named(incident_id)
+    assert channel is not None
+    assert updated.provider_id == posted.provider_id
+    assert "2 so far" in channel.messages[posted.provider_id]["text"]
+    assert len(fake_slack.calls_to("chat.update")) == 1

@@ -157,13 +157,39 @@ def test_an_opted_out_number_at_twilio_is_not_texted_again(stack):
     assert [r.status for r in posts] == [400]
 
 
-def test_start_after_stop_puts_the_contact_back_on_the_ladder(stack):
+def test_start_after_stop_puts_the_contact_back_on_the_ladder_without_resending(stack):
     incident_id = stack.start()
-    stack.twilio.inbound_sms(phone(1, 4), "STOP")
-    stack.twilio.inbound_sms(phone(1, 4), "start")
-    stack.tick()
+    for _ in range(3):
+        assert stack.twilio.inbound_sms(phone(1, 4), "STOP").status == 200
+        assert stack.twilio.inbound_sms(phone(1, 4), "start").status == 200
+        stack.tick()
     assert stack.contact_state(incident_id, "t1-4") == "pending"
-    assert len(stack.twilio.messages_to(phone(1, 4))) == 2  # a deliberate resend, attempt 2
+    assert len(stack.twilio.messages_to(phone(1, 4))) == 1
+
+
+def test_start_sends_the_text_held_back_while_the_contact_was_opted_out(stack):
+    stack.start(approve=False)
+    stack.services.incidents.execute("inc-twilio", ApproveMessage("drill-sms", 1, by="cmd"))
+    stack.twilio.inbound_sms(phone(1, 2), "stop")
+    stack.services.tick()  # the queued text is cancelled, not sent
+    assert stack.twilio.messages_to(phone(1, 2)) == []
+    stack.twilio.inbound_sms(phone(1, 2), "UNSTOP")
+    stack.services.tick()
+    assert len(stack.twilio.messages_to(phone(1, 2))) == 1
+
+
+def test_an_opt_out_in_polish_or_urdu_stops_the_call_that_would_follow(stack):
+    incident_id = stack.start()
+    assert stack.twilio.inbound_sms(phone(1, 1), "Rezygnuję").status == 200
+    assert stack.twilio.inbound_sms(phone(1, 2), " بند کریں ").status == 200
+    stack.clock.advance(minutes=16)
+    stack.run(10)
+    for n in (1, 2):
+        assert stack.twilio.calls_to(phone(1, n)) == []
+        assert stack.contact_state(incident_id, f"t1-{n}") == "opted_out"
+    posted = [s.notify.purpose for s in stack.chat.sent]
+    assert "ringround.feedback" not in posted
+    assert len(stack.twilio.calls_to(phone(1, 0))) == 1  # the others were called
 
 
 def test_a_failed_call_flags_the_contact(stack):

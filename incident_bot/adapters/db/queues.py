@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from incident_bot.adapters.db.claims import claimable, lease
 from incident_bot.adapters.db.tables import DeliveryEventRow, OutboxRow, TimerRow
 from incident_bot.adapters.db.wire import notify_from_json, notify_to_json
-from incident_bot.domain.effects import Notify, ScheduleTimer
+from incident_bot.domain.effects import FOLD, Notify, ScheduleTimer
 from incident_bot.service.ports import DueTimer, OutboxItem
 
 MAX_ERROR = 2000
@@ -185,6 +185,22 @@ class SqlOutbox:
                                     OutboxRow.channel == channel)
             .order_by(OutboxRow.id.desc()).limit(1)).first()
         return _item(row) if row else None
+
+    def fold_post(self, incident_id: str, purpose: str, fold: str) -> str | None:
+        rows = self._fold_rows(OutboxRow.provider_id, incident_id, purpose, ("sent",))
+        return next((ts for ts, data in rows if data.get(FOLD) == fold and ts), None)
+
+    def fold_newest(self, incident_id: str, purpose: str, fold: str) -> int | None:
+        rows = self._fold_rows(OutboxRow.id, incident_id, purpose, ("pending", "sending"))
+        return max((row_id for row_id, data in rows if data.get(FOLD) == fold), default=None)
+
+    def _fold_rows(self, column: Any, incident_id: str, purpose: str,
+                   statuses: tuple[str, ...]) -> builtins.list[tuple[Any, dict[str, Any]]]:
+        rows = self._session.execute(
+            select(column, OutboxRow.notify)
+            .where(OutboxRow.incident_id == incident_id, OutboxRow.purpose == purpose,
+                   OutboxRow.status.in_(statuses)).order_by(OutboxRow.id))
+        return [(value, notify.get("data") or {}) for value, notify in rows]
 
     def record_status(self, item_id: int, status: str, error_code: str | None,
                       now: datetime) -> None:

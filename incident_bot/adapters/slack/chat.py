@@ -25,7 +25,7 @@ from incident_bot.adapters.slack import channels
 from incident_bot.adapters.slack.dashboard import Dashboards
 from incident_bot.adapters.slack.errors import call
 from incident_bot.adapters.slack.text import MAX_FALLBACK_TEXT, clip, escape
-from incident_bot.domain.effects import Notify, OutboxChannel
+from incident_bot.domain.effects import UPDATE_TS, Notify, OutboxChannel
 from incident_bot.domain.incident_model import Incident
 from incident_bot.errors import PermanentProviderError, TransientProviderError
 from incident_bot.service.handlers import IncidentService
@@ -78,6 +78,8 @@ class SlackChat:
         if notify.purpose == "incident.member_added":
             self._invite_to_channel(incident_id, [address])
         channel = self._dm(address) if notify.channel is OutboxChannel.SLACK_DM else address
+        if UPDATE_TS in notify.data:  # a folded post: the dispatcher names the message
+            return self._update(notify, incident_id, channel, str(notify.data[UPDATE_TS]))
         response = call(self._client.chat_postMessage, channel=channel,
                         text=clip(escape(notify.body), MAX_FALLBACK_TEXT),
                         blocks=self._render(notify, incident_id), unfurl_links=False,
@@ -86,6 +88,13 @@ class SlackChat:
                                   "event_payload": {"key": post_key(notify)}})
         log.info("slack.posted incident=%s purpose=%s", incident_id, notify.purpose)
         return SendResult(str(response["ts"]), "posted")
+
+    def _update(self, notify: Notify, incident_id: str, channel: str, ts: str) -> SendResult:
+        call(self._client.chat_update, channel=channel, ts=ts,
+             text=clip(escape(notify.body), MAX_FALLBACK_TEXT),
+             blocks=self._render(notify, incident_id))
+        log.info("slack.updated incident=%s purpose=%s", incident_id, notify.purpose)
+        return SendResult(ts, "updated")
 
     def find_posted(self, notify: Notify, incident_id: str,
                     address: str | None) -> SendResult | None:
