@@ -12,6 +12,11 @@ Slack's for the methods the bot uses. Failures can be scripted per method::
 ``apps.connections.open`` returns a ``ws://`` URL served by the same server: the built-in
 Socket Mode client completes its handshake there; :meth:`FakeSlack.push_envelope` sends it an
 envelope (a slash command, a button click) and :attr:`FakeSlack.socket_acks` records its acks.
+
+With ``scopes`` (e.g. the manifest's, :func:`manifest_scopes`) the fake answers
+``missing_scope`` like Slack when a bot token calls a method without the scope it needs, and
+records every scope used (:attr:`FakeSlack.scopes_used`). ``app_token_error`` makes
+``apps.connections.open`` refuse the app-level token (``invalid_auth``, ``token_revoked``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import parse_qsl, urlparse
 
@@ -35,6 +41,24 @@ from incident_bot.testing.loopback import LoopbackServer, read_body, send_json
 JSONish = dict[str, Any]
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 JSON_FIELDS = frozenset({"blocks", "attachments", "view", "metadata"})
+# The bot-token scope each Web API method needs (Slack's method reference); history depends on
+# the conversation's type.
+METHOD_SCOPES = {
+    "chat.postMessage": "chat:write", "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write", "conversations.create": "groups:write",
+    "conversations.invite": "groups:write", "conversations.open": "im:write",
+    "pins.add": "pins:write", "users.info": "users:read",
+}
+HISTORY_SCOPES = {"im": "im:history", "private": "groups:history", "public": "channels:history"}
+
+
+def manifest_scopes(path: Path | None = None) -> frozenset[str]:
+    """The bot scopes the shipped app manifest (docs/slack-manifest.yaml) asks for."""
+    import yaml  # noqa: PLC0415 - a test helper's dependency only
+
+    path = path or Path(__file__).parents[2] / "docs" / "slack-manifest.yaml"
+    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass(frozen=True)
@@ -67,9 +91,13 @@ class FakeSlack(LoopbackServer):
 
     thread_name = "fake-slack"
 
-    def __init__(self, bot_user_id: str = "UBOT00001", team_id: str = "T0FAKE001") -> None:
+    def __init__(self, bot_user_id: str = "UBOT00001", team_id: str = "T0FAKE001",
+                 scopes: frozenset[str] | None = None) -> None:
         super().__init__()
         self.bot_user_id, self.team_id = bot_user_id, team_id
+        self.scopes = scopes  # None: every scope granted
+        self.scopes_used: set[str] = set()
+        self.app_token_error: str | None = None
         self.calls: list[SlackCall] = []
         self.socket_acks: list[JSONish] = []
         self.channels: dict[str, _Channel] = {}
@@ -164,6 +192,9 @@ class FakeSlack(LoopbackServer):
                 return failure.status, {"ok": False, "error": failure.error}, headers
             if token is None and method != "api.test":
                 return 200, {"ok": False, "error": "not_authed"}, {}
+            refused = self._refused(method, args)
+            if refused is not None:
+                return 200, refused, {}
             answer = self._answers().get(method)
             body = answer(args) if answer else {"ok": True}
         return 200, body, {}
@@ -178,6 +209,28 @@ class FakeSlack(LoopbackServer):
             "views.publish": self._view, "views.update": self._view,
             "users.info": self._user_info, "apps.connections.open": self._connections_open,
         }
+
+    def _refused(self, method: str, args: JSONish) -> JSONish | None:
+        """Slack's answer to a token that may not call ``method``, or None."""
+        if method == "apps.connections.open" and self.app_token_error is not None:
+            return {"ok": False, "error": self.app_token_error}
+        needed = self._scope_for(method, args)
+        if needed is None:
+            return None
+        self.scopes_used.add(needed)
+        if self.scopes is None or needed in self.scopes:
+            return None
+        return {"ok": False, "error": "missing_scope", "needed": needed,
+                "provided": ",".join(sorted(self.scopes))}
+
+    def _scope_for(self, method: str, args: JSONish) -> str | None:
+        if method != "conversations.history":
+            return METHOD_SCOPES.get(method)
+        channel = self.channels.get(str(args.get("channel", "")))
+        if channel is None:
+            return None
+        kind = "im" if channel.is_im else "private" if channel.is_private else "public"
+        return HISTORY_SCOPES[kind]
 
     def _auth_test(self, args: JSONish) -> JSONish:
         return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake", "user": "bot",

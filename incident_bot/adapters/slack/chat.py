@@ -103,8 +103,17 @@ class SlackChat:
         if address is None or notify.purpose == channels.CHANNEL_OPEN:
             return None  # opening a channel finds its own earlier posts
         channel = self._dm(address) if notify.channel is OutboxChannel.SLACK_DM else address
-        history = call(self._client.conversations_history, channel=channel, limit=100,
-                       include_all_metadata=True)
+        try:
+            history = call(self._client.conversations_history, channel=channel, limit=100,
+                           include_all_metadata=True)
+        except PermanentProviderError as error:
+            if error.code != "missing_scope":
+                raise
+            # The app was installed without the history scope (im:history for DMs): we can't
+            # tell, and a second copy of a notice is better than none.
+            log.warning("slack.history_unreadable incident=%s code=%s: sending again",
+                        incident_id, error.code)
+            return None
         wanted = post_key(notify)
         for message in history.get("messages") or []:
             metadata = message.get("metadata") or {}

@@ -17,7 +17,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse
 
-from incident_bot.errors import PermanentProviderError, TransientProviderError
+from incident_bot.errors import PermanentProviderError, ProviderError, TransientProviderError
 
 TRANSIENT_CODES = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
                              "request_timeout"})
@@ -62,3 +62,16 @@ def call(method: Callable[..., SlackResponse], **kwargs: Any) -> SlackResponse:
     """Call a WebClient method with our error translation."""
     with slack_errors():
         return method(**kwargs)
+
+
+def open_view(client: Any, trigger_id: str, view: Any) -> None:
+    """``views.open`` with our errors: the caller has acked already, so a failure must reach
+    the person as a reply (:func:`form_failed`), not as an exception Slack never sees."""
+    call(client.views_open, trigger_id=trigger_id, view=view)
+
+
+def form_failed(error: ProviderError) -> str:
+    """What to tell a person whose form (modal) Slack did not open."""
+    code = (error.code if isinstance(error, PermanentProviderError) else None) or \
+        "Slack unreachable or busy"
+    return f":warning: Slack did not open the form ({code}): please try again."

@@ -8,6 +8,8 @@ tick that fires due timers, sends the outbox and refreshes dashboards every seco
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from typing import Any
 from urllib.error import URLError
 
@@ -23,7 +25,7 @@ from incident_bot.entrypoints.ops import OpsApp
 from incident_bot.entrypoints.slack.app import favour_acks
 from incident_bot.entrypoints.slack.edge import SlackEdge, wire
 from incident_bot.entrypoints.web import WSGIApp, make_web_app
-from incident_bot.errors import ConfigError
+from incident_bot.errors import ConfigError, IncidentBotError
 from incident_bot.settings import Settings
 
 log = logging.getLogger("incident_bot.serve")
@@ -49,16 +51,33 @@ def serve(
             reopen_missing_channels(edge)
             scheduler = build_scheduler(edge.tick, config.tick_seconds)
             scheduler.start()
+            signal.signal(signal.SIGTERM, stop_on_sigterm)
             try:
                 if socket_mode:
                     console.print("incident-bot: Slack Socket Mode")
-                    socket_mode_handler(edge, config).start()
+                    run_socket_mode(socket_mode_handler(edge, config))
                 else:
                     console.print(f"incident-bot: HTTP on http://{host}:{port}/slack/events")
                     run_http(edge, config, host, port, threads)
             finally:
-                scheduler.shutdown(wait=False)
+                scheduler.shutdown(wait=True)  # a tick under way finishes
                 edge.close()  # finish the work of requests already acked
+                last_tick(edge)  # and send what that work queued
+
+
+def stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM ends serving like Ctrl-C (waitress stops its loop on SystemExit), so the
+    ``finally`` of :func:`serve` drains the work pool and the outbox; exit code 0."""
+    log.info("serve.stopping signal=SIGTERM")
+    raise SystemExit(0)
+
+
+def last_tick(edge: SlackEdge) -> None:
+    """One last tick after the work pool drained: its replies and channel openings go out."""
+    try:
+        edge.tick()
+    except IncidentBotError as error:  # Slack or the database down: the outbox keeps it
+        log.warning("serve.last_tick_failed error=%s", type(error).__name__)
 
 
 def check_slack(edge: SlackEdge) -> None:
@@ -85,6 +104,21 @@ def socket_mode_handler(edge: SlackEdge, config: Settings) -> Any:
         raise ConfigError("missing setting(s): SLACK_APP_TOKEN")
     return SocketModeHandler(edge.app, config.slack_app_token.get_secret_value(),
                              web_client=edge.client)
+
+
+def run_socket_mode(handler: Any) -> None:
+    """Connect, then serve until interrupted; an app token Slack refuses is a setting to fix."""
+    try:
+        handler.connect()
+    except SlackApiError as refused:
+        raise ConfigError(
+            f"Slack refused SLACK_APP_TOKEN ({refused.response.get('error')}): create an "
+            "app-level token with the connections:write scope (Basic Information → App-Level "
+            "Tokens) and put it in SLACK_APP_TOKEN") from None
+    try:
+        threading.Event().wait()  # the handler's threads serve; Ctrl-C or SIGTERM ends this
+    finally:
+        handler.close()  # no new envelopes while the work pool drains
 
 
 def run_http(edge: SlackEdge, config: Settings, host: str, port: int, threads: int) -> None:

@@ -13,13 +13,14 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack.errors import form_failed, open_view
 from incident_bot.adapters.slack.text import escape
 from incident_bot.domain import commands as c
 from incident_bot.domain.commands import Command
 from incident_bot.entrypoints.slack import commands
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.entrypoints.slack.parse import UsageError, split_value
-from incident_bot.errors import NotFoundError, RefusedError
+from incident_bot.errors import NotFoundError, ProviderError, RefusedError
 
 log = logging.getLogger("incident_bot.slack.actions")
 
@@ -45,11 +46,11 @@ def register(app: App, edge: SlackEdge) -> None:
             edge, body, action, lambda _i, contact, by: c.RecordOutcome(contact, code, by))))
 
     @app.action(views.TASK_CANNOT)
-    def cannot_do(ack: Ack, body: Body, action: Body, client: WebClient) -> None:
+    def cannot_do(ack: Ack, body: Body, action: Body, client: WebClient,
+                  respond: Respond) -> None:
         ack()
         incident_id, task_id = split_value(action["value"], 2)
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=views.cannot_do_modal(incident_id, task_id))
+        _open_form(respond, client, body, views.cannot_do_modal(incident_id, task_id))
 
     @app.view(views.CANNOT_DO_MODAL)
     def cannot_do_submitted(ack: Ack, body: Body, view: Body, client: WebClient) -> None:
@@ -77,7 +78,7 @@ def register(app: App, edge: SlackEdge) -> None:
     def open_contact(ack: Ack, body: Body, action: Body, respond: Respond,
                      client: WebClient) -> None:
         ack()
-        _guarded(respond, lambda: _show_contact(edge, client, body, action))
+        _guarded(respond, lambda: _show_contact(edge, client, body, action, respond))
 
     @app.view(views.START_MODAL)
     def start_submitted(ack: Ack, body: Body, view: Body, client: WebClient) -> None:
@@ -124,14 +125,24 @@ def _run_on(edge: SlackEdge, body: Body, action: Body,
     edge.run(incident_id, make(incident_id, subject, edge.actor(body["user"]["id"])))
 
 
-def _show_contact(edge: SlackEdge, client: WebClient, body: Body, action: Body) -> None:
+def _show_contact(edge: SlackEdge, client: WebClient, body: Body, action: Body,
+                  respond: Respond) -> None:
     """Reveal a contact's number to their caller only, in a modal (audited by the service)."""
     incident_id, contact = split_value(action["value"], 2)
     person = edge.services.incidents.reveal_contact(incident_id, contact,
                                                     edge.actor(body["user"]["id"]))
     phone = person.phone if person and person.phone else "(no number)"
-    client.views_open(trigger_id=body["trigger_id"],
-                      view=views.contact_modal(person.name if person else contact, phone))
+    _open_form(respond, client, body, views.contact_modal(person.name if person else contact,
+                                                          phone))
+
+
+def _open_form(respond: Respond, client: WebClient, body: Body, view: dict[str, Any]) -> None:
+    """Open a modal; when Slack does not, tell the person (the click is acked already)."""
+    try:
+        open_view(client, body["trigger_id"], view)
+    except ProviderError as error:
+        log.warning("slack.form_not_opened form=%s", view.get("callback_id"))
+        respond(text=form_failed(error), response_type="ephemeral", replace_original=False)
 
 
 def _guarded(respond: Respond, work: Callable[[], None]) -> bool:

@@ -17,12 +17,13 @@ from slack_sdk import WebClient
 
 from incident_bot.adapters.slack.blocks import start_modal
 from incident_bot.adapters.slack.channels import request_channel
+from incident_bot.adapters.slack.errors import form_failed, open_view
 from incident_bot.adapters.slack.text import bar, escape
 from incident_bot.domain import commands as c
 from incident_bot.domain.playbook import Classification
 from incident_bot.entrypoints.slack.edge import SlackEdge, request_incident_id
 from incident_bot.entrypoints.slack.parse import HELP, Parsed, UsageError, parse_command, parse_time
-from incident_bot.errors import NotFoundError, RefusedError
+from incident_bot.errors import NotFoundError, ProviderError, RefusedError
 from incident_bot.service.handlers import StartRequest
 
 log = logging.getLogger("incident_bot.slack.commands")
@@ -79,18 +80,23 @@ def start_target(parsed: Parsed) -> tuple[str | None, str | None]:
 def start(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
     playbook, area = start_target(parsed)
     if playbook is None or area is None:
-        open_start_modal(edge, client, body, playbook, area)
-        return ""
+        return open_start_modal(edge, client, body, playbook, area)
     return start_incident(edge, body["user_id"], str(body.get("trigger_id", "")), playbook,
                           area, parsed.options)
 
 
 def open_start_modal(edge: SlackEdge, client: WebClient, body: Body, playbook: str | None,
-                     area: str | None) -> None:
+                     area: str | None) -> str:
+    """Open the start form; what went wrong when Slack did not (the command is acked)."""
     books = sorted((pb.id, pb.title) for pb in edge.services.playbooks.playbooks.values())
-    client.views_open(trigger_id=body["trigger_id"], view=start_modal(
-        books, [cl.value for cl in Classification], str(body.get("trigger_id", "")),
-        playbook, area))
+    try:
+        open_view(client, body["trigger_id"], start_modal(
+            books, [cl.value for cl in Classification], str(body.get("trigger_id", "")),
+            playbook, area))
+    except ProviderError as error:
+        log.warning("slack.form_not_opened form=start")
+        return form_failed(error)
+    return ""
 
 
 def start_incident(edge: SlackEdge, slack_user: str, request_key: str, playbook: str, area: str,
