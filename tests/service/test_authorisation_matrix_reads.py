@@ -243,3 +243,33 @@ def test_the_matrix_has_both_outcomes_in_every_phase(matrix):
     for phase in PHASES:
         assert {o.expected for o in outcomes if o.phase == phase.name} == {True, False}, \
             phase.name
+
+
+def _start_at(service: IncidentService, ct, incident_id: str, t0: datetime) -> str:
+    return service.start_incident(StartRequest(playbook_id=ct.playbook.id, area="Northbridge",
+                                               t0=t0, started_by=ct.commander), incident_id)
+
+
+def test_which_incident_lists_only_the_open_incidents_the_reader_may_see(uow_factory):
+    service, ct = ct_service(uow_factory, FakeClock(NOW))
+    need_to_know = {r.code for r in ct.playbook.roles if r.need_to_know}
+    outsider = next(p.key for p in ct.people if p.roles and not set(p.roles) & need_to_know)
+    secret = _start_at(service, ct, "inc-secret01", NOW + timedelta(hours=2))
+    first = _start_at(service, ct, "inc-open0001", NOW - timedelta(minutes=5))
+    second = _start_at(service, ct, "inc-open0002", NOW - timedelta(minutes=5))
+
+    asked = _error(lambda: service.read(outsider, Read.STATUS))
+
+    assert asked == f"more than one incident is open: add incident=<id> ({first}, {second})"
+    assert secret in _error(lambda: service.read(ct.commander, Read.STATUS))
+
+
+def test_with_one_incident_visible_a_read_naming_none_is_that_incident(uow_factory):
+    service, ct = ct_service(uow_factory, FakeClock(NOW))
+    need_to_know = {r.code for r in ct.playbook.roles if r.need_to_know}
+    outsider = next(p.key for p in ct.people if p.roles and not set(p.roles) & need_to_know)
+    _start_at(service, ct, "inc-secret01", NOW + timedelta(hours=2))
+    visible = _start_at(service, ct, "inc-open0001", NOW - timedelta(minutes=5))
+
+    assert service.read(outsider, Read.STATUS).id == visible
+    assert _refusals(uow_factory, outsider) == 0
