@@ -16,6 +16,7 @@ from datetime import datetime
 
 from incident_bot.domain import incident as domain
 from incident_bot.domain import views
+from incident_bot.domain.access import Read, may_read
 from incident_bot.domain.classification import command_texts, refuse_above_official
 from incident_bot.domain.commands import Command, DeliveryReport, SmsReceived, VoiceDigit
 from incident_bot.domain.directory import Person
@@ -203,7 +204,57 @@ class IncidentService:
         return incident
 
     def view(self, incident_id: str) -> views.IncidentView:
+        """The whole picture, unguarded: for the system (dashboards in the incident's private
+        channel, the exercise runner). A person's read goes through :meth:`read`."""
         return views.incident_view(self.incident(incident_id), self._clock.now())
+
+    # ---- a person's reads: guarded like commands ------------------------------------------
+
+    def read(self, by: str, what: Read, incident_id: str | None = None,
+             channel_id: str | None = None) -> views.IncidentView:
+        """The incident ``by`` asks about — the one named, else the one whose channel they are
+        in, else the only one open that they may see — if they may read it. A refused read is
+        audited and answered exactly as a missing incident would be."""
+        if incident_id is None:
+            incident_id = self._choose(by, what, channel_id)
+        incident = self.incident(incident_id)
+        if not may_read(incident, by):
+            self._audit_refused_read(by, what, [incident_id])
+            raise NotFoundError(f"no incident {incident_id!r}")
+        return views.incident_view(incident, self._clock.now())
+
+    def readable_open(self, by: str, what: Read) -> list[tuple[domain.Incident,
+                                                                views.IncidentView]]:
+        """The open incidents ``by`` may read, with their views; the others are audited."""
+        now = self._clock.now()
+        readable, hidden = self._open_split(by)
+        if hidden:
+            self._audit_refused_read(by, what, hidden)
+        return [(incident, views.incident_view(incident, now)) for incident in readable]
+
+    def _choose(self, by: str, what: Read, channel_id: str | None) -> str:
+        readable, hidden = self._open_split(by)
+        ids = [incident.id for incident in readable]
+        here = [incident.id for incident in readable
+                if channel_id and incident.channel_id == channel_id]
+        if here or len(ids) == 1:
+            return (here or ids)[0]
+        if not ids:
+            if hidden:
+                self._audit_refused_read(by, what, hidden)
+            raise RefusedError("no incident is open")
+        raise RefusedError(f"more than one incident is open: add incident=<id> ({', '.join(ids)})")
+
+    def _open_split(self, by: str) -> tuple[list[domain.Incident], list[str]]:
+        """Open incidents ``by`` may read, and the ids of those they may not."""
+        readable, hidden = [], []
+        for incident_id in self.open_incident_ids():
+            incident = self.incident(incident_id)
+            if may_read(incident, by):
+                readable.append(incident)
+            else:
+                hidden.append(incident_id)
+        return readable, hidden
 
     def open_incident_ids(self) -> list[str]:
         with self._uow_factory() as uow:
@@ -266,3 +317,13 @@ class IncidentService:
                              detail=f"{incident_id or '-'}: {refused}")
                 uow.commit()
         log.info("command.refused actor=%s action=%s incident=%s", actor, action, incident_id)
+
+    def _audit_refused_read(self, actor: str, what: Read, incident_ids: list[str]) -> None:
+        """One row per refused read, naming every incident it was refused (for the operator;
+        the person is told nothing)."""
+        detail = f"{', '.join(incident_ids)}: not in the incident"
+        with self._uow_factory() as uow:
+            uow.audit.record(at=self._clock.now(), actor=actor, action=f"read.{what}",
+                             outcome="refused", detail=detail)
+            uow.commit()
+        log.info("read.refused actor=%s read=%s incidents=%d", actor, what, len(incident_ids))

@@ -20,6 +20,7 @@ from incident_bot.adapters.slack.channels import request_channel
 from incident_bot.adapters.slack.errors import form_failed, open_view
 from incident_bot.adapters.slack.text import bar, escape
 from incident_bot.domain import commands as c
+from incident_bot.domain.access import Read
 from incident_bot.domain.playbook import Classification
 from incident_bot.entrypoints.slack.edge import SlackEdge, request_incident_id
 from incident_bot.entrypoints.slack.parse import HELP, Parsed, UsageError, parse_command, parse_time
@@ -124,8 +125,7 @@ def start_incident(edge: SlackEdge, slack_user: str, request_key: str, playbook:
 
 
 def status(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
-    view = edge.services.incidents.view(edge.incident_for(body.get("channel_id"),
-                                                          parsed.incident_id))
+    view = edge.read(body, Read.STATUS, parsed.incident_id)
     opened = sum(s.status in ("open", "complete") for s in view.steps)
     overdue = sum(t.overdue for t in view.tasks)
     return (f"*{escape(view.title)}* ({escape(view.area)}) `{view.id}` — {view.status}"
@@ -141,16 +141,15 @@ def ringround_text(view: Any) -> str:
 
 
 def ringround(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
-    incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
-    return ringround_text(edge.services.incidents.view(incident_id))
+    return ringround_text(edge.read(body, Read.RINGROUND, parsed.incident_id))
 
 
 def brief(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
-    incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
     if parsed.words[:1] == ("done",) and len(parsed.words) > 1:
+        incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
         edge.run(incident_id, c.CompleteStep(parsed.words[1], by=edge.actor(body["user_id"])))
         return f"Briefing step {escape(parsed.words[1])} marked complete."
-    view = edge.services.incidents.view(incident_id)
+    view = edge.read(body, Read.BRIEF, parsed.incident_id)
     return "\n".join(f"`{s.id}` {escape(s.title)}: {s.status}"
                      + (f" — {escape(s.gate.waiting_for)}" if s.gate.waiting_for else "")
                      for s in view.steps)
@@ -179,8 +178,8 @@ def message(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> s
 
 def task(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
     action = parsed.words[0] if parsed.words else "list"
-    incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
     if action == "add":
+        incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
         if not parsed.options.get("owner") or len(parsed.words) < 2:
             raise UsageError('use `task add "<title>" owner=<role> due=+30m`')
         now = edge.services.clock.now()
@@ -188,9 +187,9 @@ def task(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
                                         parse_time(parsed.options.get("due", "+30m"), now),
                                         edge.actor(body["user_id"])))
         return f"Task added for {escape(parsed.options['owner'])}."
-    tasks = edge.services.incidents.view(incident_id).tasks
+    tasks = edge.read(body, Read.TASKS, parsed.incident_id).tasks
     if action == "mine":
-        me = edge.actor(body["user_id"])
+        me = edge.reader(body["user_id"])
         tasks = tuple(t for t in tasks if me in t.assignees)
     return "\n".join(f"`{t.id}` {escape(t.title)} — {escape(t.owner)}, {t.status}"
                      for t in tasks) or "No tasks."

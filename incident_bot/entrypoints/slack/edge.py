@@ -18,8 +18,10 @@ from slack_sdk import WebClient
 from incident_bot.adapters.slack.chat import SlackChat, make_client
 from incident_bot.adapters.slack.dashboard import Dashboards
 from incident_bot.bootstrap import Services, bootstrap
+from incident_bot.domain.access import Read
 from incident_bot.domain.commands import Command
 from incident_bot.domain.effects import Notify
+from incident_bot.domain.views import IncidentView
 from incident_bot.errors import ConfigError, RefusedError, TransientProviderError
 from incident_bot.service.ports import ChatPort, Clock, SendResult, SmsPort, VoicePort
 from incident_bot.settings import Settings
@@ -110,9 +112,23 @@ class SlackEdge:
                                "planning team to add your Slack user")
         return person.key
 
+    def reader(self, slack_user_id: str) -> str:
+        """Who is reading: their directory key, or ``slack:<id>`` for a Slack user outside the
+        directory (who may read nothing; the service audits the refusal, so this does not)."""
+        with self.services.uow_factory() as uow:
+            person = uow.directory.by_slack_user(slack_user_id)
+        return person.key if person is not None else f"slack:{slack_user_id}"
+
+    def read(self, body: dict[str, Any], what: Read, explicit: str | None = None
+             ) -> IncidentView:
+        """A person's read of an incident, guarded by the service (see ``IncidentService.read``)."""
+        return self.services.incidents.read(self.reader(str(body.get("user_id", ""))), what,
+                                            explicit, body.get("channel_id"))
+
     def incident_for(self, channel_id: str | None, explicit: str | None = None) -> str:
         """The incident a command is about: the one named, the one whose channel it came from,
-        or the only open one."""
+        or the only open one. Names no incident: the person may not be in any of them (a
+        read's "which incident?" lists those the reader may see)."""
         if explicit:
             return explicit
         open_ids = self.services.incidents.open_incident_ids()
@@ -125,7 +141,7 @@ class SlackEdge:
         if not open_ids:
             raise RefusedError("no incident is open")
         raise RefusedError("more than one incident is open: add incident=<id> "
-                           f"({', '.join(open_ids)})")
+                           "(`/incident status` lists yours)")
 
     def run(self, incident_id: str, command: Command) -> None:
         self.services.incidents.execute(incident_id, command)
