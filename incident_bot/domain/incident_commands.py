@@ -258,7 +258,7 @@ def override_step(inc: Incident, c: OverrideStep, now: datetime) -> list[Effect]
     change = briefing.override(inc.briefing, step.id, c.reason, c.by, now)
     held = check.describe() or "its gate was about to open"
     text = f"Override: opened briefing step {step.id} ({step.title}) early; it was {held}"
-    return [decision("override", text, c.by, now, rationale=c.reason.strip()),
+    return [decision("override", text, c.by, now, rationale=c.reason),
             *on_opened(inc, change, now)]
 
 
@@ -337,7 +337,7 @@ def log_decision(inc: Incident, c: LogDecision, now: datetime) -> list[Effect]:
         raise NotAuthorised("record a decision", ("any role holder in the incident",))
     if not c.decision.strip():
         raise RefusedError("can't record an empty decision")
-    return [RecordDecision(kind="decision", decision=c.decision.strip(), rationale=c.rationale,
+    return [RecordDecision(kind="decision", decision=c.decision, rationale=c.rationale,
                            decided_by=c.by, recorded_by=c.by,
                            decided_at=utc(c.decided_at) if c.decided_at else now,
                            options_rejected=c.options_rejected, refers_to=c.refers_to)]

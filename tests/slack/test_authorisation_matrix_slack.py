@@ -142,10 +142,9 @@ class Run:
 
     def command(self, text: str, scoped: bool = True) -> None:
         self.reply = f"r{next(self.serial)}"
-        where = f" incident={self.incident_id}" if scoped else ""
         self._sent(slack_post(self.server, command_form(
-            self.fake, text + where, user=self.user, trigger=f"trig-{self.reply}",
-            reply=self.reply)).status)
+            self.fake, _scoped(text, self.incident_id) if scoped else text, user=self.user,
+            trigger=f"trig-{self.reply}", reply=self.reply)).status)
 
     def click(self, action_id: str, *value: str) -> None:
         self.reply = f"a{next(self.serial)}"
@@ -182,6 +181,13 @@ class Run:
     def _dms(self) -> list[dict[str, Any]]:
         return [call.args for call in self.fake.calls_to("chat.postMessage")
                 if call.args.get("channel") == self.user]
+
+
+def _scoped(text: str, incident_id: str) -> str:
+    """``incident=`` after the command's own words, before any free text (docs/slack.md)."""
+    words = text.split(" ")
+    head = 2 if words[0] in ("task", "message") else 1
+    return " ".join([*words[:head], f"incident={incident_id}", *words[head:]])
 
 
 @dataclass(frozen=True)

@@ -2,23 +2,135 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from incident_bot.adapters.slack import blocks as views
 from incident_bot.adapters.slack.text import bar, clip, escape
-from incident_bot.entrypoints.slack.parse import UsageError, parse_command, parse_time
+from incident_bot.entrypoints.slack.parse import (
+    UsageError,
+    parse_command,
+    parse_time,
+    parse_version,
+)
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+# Any text a person can send: no NUL (refused: PostgreSQL can't store it), no lone surrogates
+# (not UTF-8, so not in a Slack request).
+TYPED = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+FREE_TEXT = TYPED.filter(lambda t: t.strip() != ""
+                         and not re.match(r"\s*incident=", t, re.IGNORECASE))
 
 
-def test_parse_splits_words_options_and_incident_id() -> None:
+def test_parse_keeps_everything_after_the_step_as_the_reason() -> None:
     parsed = parse_command('override tier-1 "police asked" incident=inc-1a2b')
 
     assert parsed.name == "override"
-    assert parsed.words == ("tier-1", "police asked")
+    assert parsed.words == ("tier-1",)
+    assert parsed.text == '"police asked" incident=inc-1a2b'
+    assert parsed.incident_id is None
+
+
+def test_parse_reads_an_incident_option_before_the_free_text() -> None:
+    parsed = parse_command("override incident=inc-1a2b tier-1 police asked")
+
+    assert (parsed.incident_id, parsed.words, parsed.text) == ("inc-1a2b", ("tier-1",),
+                                                               "police asked")
+
+
+def test_parse_log_keeps_equals_words_and_splits_at_the_first_because() -> None:
+    parsed = parse_command("log Move E0=10:30 and keep the cordon on route=A34 because police "
+                           "asked because of the crowd")
+
+    assert parsed.text == "Move E0=10:30 and keep the cordon on route=A34"
+    assert parsed.rationale == "police asked because of the crowd"
+    assert parsed.options == {}
+
+
+def test_parse_log_keeps_apostrophes_quotes_and_incident_words() -> None:
+    parsed = parse_command("""log don't move inc-deadbeef "yet" """)
+
+    assert parsed.text == """don't move inc-deadbeef "yet" """
+    assert parsed.incident_id is None
+
+
+def test_parse_free_text_begins_after_one_separating_space() -> None:
+    assert parse_command("compromised   on the radio ").text == "  on the radio "
+
+
+def test_parse_task_add_reads_options_before_and_after_the_title() -> None:
+    parsed = parse_command("task add incident=inc-1a2b Tell owner=x about route=A34 "
+                           "owner=police_silver due=+1h")
+
+    assert parsed.text == "Tell owner=x about route=A34"
+    assert parsed.options == {"owner": "police_silver", "due": "+1h"}
     assert parsed.incident_id == "inc-1a2b"
+
+
+def test_parse_task_add_removes_one_pair_of_enclosing_quotes() -> None:
+    parsed = parse_command('task add ""Close" the road " owner=police_silver')
+
+    assert parsed.text == '"Close" the road '
+
+
+def test_parse_task_add_without_an_owner_says_how() -> None:
+    with pytest.raises(UsageError, match="owner=<role>"):
+        parse_command('task add "Close the road" due=+30m')
+
+
+@pytest.mark.parametrize("text", ["status inc-1a2b", "close now", "brief inc-1a2b",
+                                  "task list inc-1a2b", "message release km-1 inc-1a2b"])
+def test_parse_refuses_stray_words_where_no_free_text_is_taken(text: str) -> None:
+    with pytest.raises(UsageError, match="use `"):
+        parse_command(text)
+
+
+def test_parse_reads_an_incident_option_anywhere_in_a_command_without_free_text() -> None:
+    parsed = parse_command("message approve km-1 2 incident=inc-1a2b")
+
+    assert (parsed.words, parsed.incident_id) == (("approve", "km-1", "2"), "inc-1a2b")
+
+
+def test_parse_refuses_an_incident_option_that_is_not_an_incident_id() -> None:
+    with pytest.raises(UsageError, match="not an incident id"):
+        parse_command("log incident=<!channel> open the centre")
+
+
+def test_parse_refuses_an_option_given_twice() -> None:
+    with pytest.raises(UsageError, match="twice"):
+        parse_command('task add "x" owner=police_silver owner=bcu_commander')
+
+
+def test_parse_refuses_a_nul_character() -> None:
+    with pytest.raises(UsageError, match="NUL"):
+        parse_command("log a\x00b")
+
+
+@given(FREE_TEXT.filter(lambda t: " because " not in t), TYPED)
+def test_parse_log_returns_any_decision_and_rationale_exactly(decision: str,
+                                                              rationale: str) -> None:
+    parsed = parse_command(f"log incident=inc-1a2b {decision} because {rationale}")
+
+    assert (parsed.text, parsed.rationale, parsed.incident_id) == (decision, rationale,
+                                                                   "inc-1a2b")
+
+
+@given(TYPED.filter(lambda t: t.strip() != ""))
+def test_parse_task_add_returns_any_quoted_title_exactly(title: str) -> None:
+    parsed = parse_command(f'task add "{title}" owner=police_silver due=+1h')
+
+    assert (parsed.text, parsed.options) == (title, {"owner": "police_silver", "due": "+1h"})
+
+
+@given(FREE_TEXT)
+def test_parse_override_returns_any_reason_exactly(reason: str) -> None:
+    parsed = parse_command(f"override tier-1 {reason}")
+
+    assert (parsed.words, parsed.text) == (("tier-1",), reason)
 
 
 def test_parse_start_keeps_key_value_options() -> None:
@@ -49,6 +161,28 @@ def test_parse_time_reads_relative_and_absolute_utc(raw: str, expected: datetime
 def test_parse_time_refuses_nonsense() -> None:
     with pytest.raises(UsageError):
         parse_time("tomorrowish", NOW)
+
+
+@pytest.mark.parametrize("raw", ["+99999999d", "+367d", "+527041m", "+1" + "0" * 5000 + "m",
+                                 "9999-12-31 23:59", "0001-01-01 00:00"])
+def test_parse_time_refuses_a_time_more_than_a_year_away(raw: str) -> None:
+    with pytest.raises(UsageError, match="more than a year away"):
+        parse_time(raw, NOW)
+
+
+def test_parse_time_accepts_a_year_ahead() -> None:
+    assert parse_time("+366d", NOW) == NOW + timedelta(days=366)
+
+
+@pytest.mark.parametrize("raw", ["NaN", "inf", "-1", "0", "1.5", "²", "١", "", "v"])
+def test_parse_version_refuses_what_is_not_a_version(raw: str) -> None:
+    with pytest.raises(UsageError, match="not a message version"):
+        parse_version(raw)
+
+
+@pytest.mark.parametrize(("raw", "version"), [("1", 1), ("v2", 2), ("V12", 12)])
+def test_parse_version_reads_a_number_with_or_without_v(raw: str, version: int) -> None:
+    assert parse_version(raw) == version
 
 
 def test_escape_neutralises_mentions_and_links() -> None:

@@ -19,7 +19,7 @@ from incident_bot.domain import commands as c
 from incident_bot.domain.commands import Command
 from incident_bot.entrypoints.slack import commands
 from incident_bot.entrypoints.slack.edge import SlackEdge
-from incident_bot.entrypoints.slack.parse import UsageError, split_value
+from incident_bot.entrypoints.slack.parse import UsageError, parse_version, split_value
 from incident_bot.errors import NotFoundError, ProviderError, RefusedError
 
 log = logging.getLogger("incident_bot.slack.actions")
@@ -70,9 +70,7 @@ def register(app: App, edge: SlackEdge) -> None:
     @app.action(views.MESSAGE_APPROVE)
     def approve(ack: Ack, body: Body, action: Body, respond: Respond) -> None:
         ack()
-        incident_id, message_id, version = split_value(action["value"], 3)
-        edge.later(lambda: _guarded(respond, lambda: edge.run(incident_id, c.ApproveMessage(
-            message_id, int(version), edge.actor(body["user"]["id"])))))
+        edge.later(lambda: _guarded(respond, lambda: _approve(edge, body, action)))
 
     @app.action(views.CALL_OPEN)
     def open_contact(ack: Ack, body: Body, action: Body, respond: Respond,
@@ -123,6 +121,13 @@ def _run_on(edge: SlackEdge, body: Body, action: Body,
     if not edge.first_time(f"click:{action['action_id']}:{subject}:{click}"):
         return
     edge.run(incident_id, make(incident_id, subject, edge.actor(body["user"]["id"])))
+
+
+def _approve(edge: SlackEdge, body: Body, action: Body) -> None:
+    """A button value that is not ``incident|message|version`` is refused, not an error."""
+    incident_id, message_id, version = split_value(action["value"], 3)
+    edge.run(incident_id, c.ApproveMessage(message_id, parse_version(version),
+                                           edge.actor(body["user"]["id"])))
 
 
 def _show_contact(edge: SlackEdge, client: WebClient, body: Body, action: Body,

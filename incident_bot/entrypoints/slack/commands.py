@@ -3,13 +3,16 @@ pool (``edge.later``), reply ephemerally. Opening a modal is the exception: it r
 because the request's ``trigger_id`` expires 3 s after the click.
 
 Refusals (``RefusedError`` and ``NotAuthorised`` say what and who may) come back to the person
-as an ephemeral reply; the service has already audited them.
+as an ephemeral reply; the service has already audited them. Every answer about an incident
+names it (a command may name another incident than its channel's), and a command that fails
+for any other reason still gets an answer saying so.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -23,7 +26,14 @@ from incident_bot.domain import commands as c
 from incident_bot.domain.access import Read
 from incident_bot.domain.playbook import Classification
 from incident_bot.entrypoints.slack.edge import SlackEdge, request_incident_id
-from incident_bot.entrypoints.slack.parse import HELP, Parsed, UsageError, parse_command, parse_time
+from incident_bot.entrypoints.slack.parse import (
+    HELP,
+    Parsed,
+    UsageError,
+    parse_command,
+    parse_time,
+    parse_version,
+)
 from incident_bot.errors import NotFoundError, ProviderError, RefusedError
 from incident_bot.service.handlers import StartRequest
 
@@ -31,6 +41,9 @@ log = logging.getLogger("incident_bot.slack.commands")
 
 Body = dict[str, Any]
 Reply = Callable[[SlackEdge, Parsed, Body, WebClient], str]
+UNTARGETED = ("help", "start")  # the subcommands that are not about an existing incident
+FAILED = (":warning: that did not go through: something went wrong on our side (it is logged). "
+          "Check with `/incident status` before trying again.")
 
 
 def register(app: App, edge: SlackEdge) -> None:
@@ -42,7 +55,11 @@ def register(app: App, edge: SlackEdge) -> None:
             return  # the same signed request again (a replay within the 5-minute window)
 
         def work() -> None:
-            reply = answer(edge, body, client)
+            try:
+                reply = answer(edge, body, client)
+            except Exception:  # the person must hear that it failed, whatever the reason
+                log.exception("slack.command_failed")
+                reply = FAILED
             if reply:
                 respond(text=reply, response_type="ephemeral")
         if opens_modal(str(body.get("text", ""))):
@@ -61,11 +78,25 @@ def opens_modal(text: str) -> bool:
 
 
 def answer(edge: SlackEdge, body: Body, client: WebClient) -> str:
+    """The reply to one command: parse, find the incident it is about, run the handler."""
+    incident_id: str | None = None
     try:
         parsed = parse_command(str(body.get("text", "")))
-        return HANDLERS[parsed.name](edge, parsed, body, client)
+        if parsed.name not in UNTARGETED:
+            incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
+            parsed = replace(parsed, incident_id=incident_id)
+        reply = HANDLERS[parsed.name](edge, parsed, body, client)
     except (RefusedError, NotFoundError, UsageError) as refused:
-        return f":no_entry: {escape(str(refused))}"
+        return f":no_entry: {naming(incident_id, escape(str(refused)))}"
+    return naming(incident_id, reply)
+
+
+def naming(incident_id: str | None, reply: str) -> str:
+    """The reply led by the incident it is about (a command may name another than its
+    channel's)."""
+    if incident_id is None or not reply:
+        return reply
+    return f"`{escape(incident_id)}` · {reply}"
 
 
 # ---- start ------------------------------------------------------------------------------
@@ -104,21 +135,30 @@ def start_incident(edge: SlackEdge, slack_user: str, request_key: str, playbook:
                    options: dict[str, str]) -> str:
     by = edge.actor(slack_user)
     now = edge.services.clock.now()
-    incident_id = request_incident_id(request_key or f"{slack_user}:{now.isoformat()}")
-    if not edge.first_time(f"start:{incident_id}"):
-        return ""
     t0 = parse_time(options.get("t0", "now"), now)
     request = StartRequest(
         playbook_id=playbook, area=area, t0=t0, started_by=by,
         e0=parse_time(options["e0"], t0) if options.get("e0") else None,
-        classification=Classification(options["classification"].upper())
-        if options.get("classification") else None,
+        classification=classification(options.get("classification", "")),
         summary=options.get("summary", ""),
     )
+    incident_id = request_incident_id(request_key or f"{slack_user}:{now.isoformat()}")
+    if not edge.first_time(f"start:{incident_id}"):
+        return ""
     incident_id = edge.services.incidents.start_incident(request, incident_id)
     request_channel(edge.services.uow_factory, incident_id, now)
     log.info("slack.incident_started incident=%s", incident_id)
     return f"Started `{incident_id}` ({escape(playbook)}, {escape(area)}): opening its channel."
+
+
+def classification(raw: str) -> Classification | None:
+    if not raw:
+        return None
+    try:
+        return Classification(raw.upper())
+    except ValueError:
+        raise UsageError(f"classification={raw} is not one of "
+                         + ", ".join(c.value for c in Classification)) from None
 
 
 # ---- reading ------------------------------------------------------------------------------
@@ -159,34 +199,23 @@ def brief(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str
 
 
 def message(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
-    action, rest = (parsed.words[0] if parsed.words else ""), parsed.words[1:]
-    if action not in ("draft", "approve", "release") or not rest:
-        raise UsageError("use `message draft <id> <text>`, `message approve <id> <version>` "
-                         "or `message release <id>`")
+    action, message_id = parsed.words[0].lower(), parsed.words[1]
     incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
     by = edge.actor(body["user_id"])
     if action == "draft":
-        edge.run(incident_id, c.DraftMessage(rest[0], {"en": " ".join(rest[1:])}, by))
+        edge.run(incident_id, c.DraftMessage(message_id, {"en": parsed.text}, by))
     elif action == "approve":
-        if len(rest) < 2 or not rest[1].lstrip("v").isdigit():
-            raise UsageError("use `message approve <id> <version>`")
-        edge.run(incident_id, c.ApproveMessage(rest[0], int(rest[1].lstrip("v")), by))
+        edge.run(incident_id, c.ApproveMessage(message_id, parse_version(parsed.words[2]), by))
     else:
-        edge.run(incident_id, c.ReleaseMessage(rest[0], by))
-    return f"Message {escape(rest[0])}: {action} done."
+        edge.run(incident_id, c.ReleaseMessage(message_id, by))
+    return f"Message {escape(message_id)}: {action} done."
 
 
 def task(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
-    action = parsed.words[0] if parsed.words else "list"
+    action = parsed.words[0].lower() if parsed.words else "list"
     if action == "add":
         incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
-        if not parsed.options.get("owner") or len(parsed.words) < 2:
-            raise UsageError('use `task add "<title>" owner=<role> due=+30m`')
-        now = edge.services.clock.now()
-        edge.run(incident_id, c.AddTask(parsed.rest(1), parsed.options["owner"],
-                                        parse_time(parsed.options.get("due", "+30m"), now),
-                                        edge.actor(body["user_id"])))
-        return f"Task added for {escape(parsed.options['owner'])}."
+        return add_task(edge, incident_id, parsed, body["user_id"])
     tasks = edge.read(body, Read.TASKS, parsed.incident_id).tasks
     if action == "mine":
         me = edge.reader(body["user_id"])
@@ -195,37 +224,36 @@ def task(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
                      for t in tasks) or "No tasks."
 
 
+def add_task(edge: SlackEdge, incident_id: str, parsed: Parsed, slack_user: str) -> str:
+    due = parse_time(parsed.options.get("due", "+30m"), edge.services.clock.now())
+    owner = parsed.options["owner"]
+    edge.run(incident_id, c.AddTask(parsed.text, owner, due, edge.actor(slack_user)))
+    return f"Task added for {escape(owner)}."
+
+
 def log_decision(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
-    text = parsed.rest()
-    decision, _, rationale = text.partition(" because ")
-    if not decision.strip():
-        raise UsageError("use `log <decision> [because <rationale>]`")
     incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
-    edge.run(incident_id, c.LogDecision(decision.strip(), rationale.strip(),
+    edge.run(incident_id, c.LogDecision(parsed.text, parsed.rationale,
                                         edge.actor(body["user_id"])))
     return "Decision logged."
 
 
 def override(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
-    if len(parsed.words) < 2:
-        raise UsageError("use `override <step> <reason>`")
     incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
-    edge.run(incident_id, c.OverrideStep(parsed.words[0], parsed.rest(1),
+    edge.run(incident_id, c.OverrideStep(parsed.words[0], parsed.text,
                                          edge.actor(body["user_id"])))
     return f"Step {escape(parsed.words[0])} opened by override (logged)."
 
 
 def compromised(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
-    if not parsed.words:
-        raise UsageError("use `compromised <reason>`")
     incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
-    edge.run(incident_id, c.MarkCompromised(parsed.rest(), edge.actor(body["user_id"])))
+    edge.run(incident_id, c.MarkCompromised(parsed.text, edge.actor(body["user_id"])))
     return "Marked compromised: every remaining briefing step is open."
 
 
 def standdown(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
     incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
-    edge.run(incident_id, c.StandDown(edge.actor(body["user_id"]), parsed.rest()))
+    edge.run(incident_id, c.StandDown(edge.actor(body["user_id"]), parsed.text))
     return "Standing down."
 
 
