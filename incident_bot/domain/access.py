@@ -26,6 +26,7 @@ class Read(StrEnum):
     TASKS = "tasks"
     RINGROUND = "ringround"
     HOME = "home"
+    COMMAND = "command"  # finding the incident a change is about, before it is authorised
 
 
 def confidential(incident: Incident) -> bool:

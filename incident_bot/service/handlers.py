@@ -215,13 +215,20 @@ class IncidentService:
         """The incident ``by`` asks about — the one named, else the one whose channel they are
         in, else the only one open that they may see — if they may read it. A refused read is
         audited and answered exactly as a missing incident would be."""
+        incident_id = self.target(by, what, incident_id, channel_id)
+        return views.incident_view(self.incident(incident_id), self._clock.now())
+
+    def target(self, by: str, what: Read, incident_id: str | None = None,
+               channel_id: str | None = None) -> str:
+        """The id of the incident ``by`` means (as :meth:`read` chooses it), if they may see
+        that it exists. Every command is aimed through this before it is authorised, so that
+        neither a reply nor its refusal tells a person of an incident hidden from them."""
         if incident_id is None:
-            incident_id = self._choose(by, what, channel_id)
-        incident = self.incident(incident_id)
-        if not may_read(incident, by):
+            return self._choose(by, what, channel_id)
+        if not may_read(self.incident(incident_id), by):
             self._audit_refused_read(by, what, [incident_id])
             raise NotFoundError(f"no incident {incident_id!r}")
-        return views.incident_view(incident, self._clock.now())
+        return incident_id
 
     def readable_open(self, by: str, what: Read) -> list[tuple[domain.Incident,
                                                                 views.IncidentView]]:

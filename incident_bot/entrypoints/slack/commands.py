@@ -83,7 +83,7 @@ def answer(edge: SlackEdge, body: Body, client: WebClient) -> str:
     try:
         parsed = parse_command(str(body.get("text", "")))
         if parsed.name not in UNTARGETED:
-            incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
+            incident_id = edge.target(body, parsed.incident_id)
             parsed = replace(parsed, incident_id=incident_id)
         reply = HANDLERS[parsed.name](edge, parsed, body, client)
     except (RefusedError, NotFoundError, UsageError) as refused:

@@ -125,6 +125,12 @@ class SlackEdge:
         return self.services.incidents.read(self.reader(str(body.get("user_id", ""))), what,
                                             explicit, body.get("channel_id"))
 
+    def target(self, body: dict[str, Any], explicit: str | None = None) -> str:
+        """The incident a command is about, as the person may see it (see
+        ``IncidentService.target``): a hidden incident is answered as a missing one."""
+        return self.services.incidents.target(self.reader(str(body.get("user_id", ""))),
+                                              Read.COMMAND, explicit, body.get("channel_id"))
+
     def incident_for(self, channel_id: str | None, explicit: str | None = None) -> str:
         """The incident a command is about: the one named, the one whose channel it came from,
         or the only open one. Names no incident: the person may not be in any of them (a
