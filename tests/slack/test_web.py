@@ -7,9 +7,21 @@ from typing import Any
 
 import pytest
 
+from incident_bot.entrypoints.cli.serve import web_app
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.entrypoints.web import make_web_app
-from tests.slack.conftest import Server, serve
+from incident_bot.settings import load_settings
+from incident_bot.testing.fake_slack import FakeSlack
+from tests.slack.conftest import (
+    ROOT,
+    SECRET,
+    TOKEN,
+    Server,
+    command_form,
+    serve,
+    slack_post,
+    wait_for,
+)
 
 
 def echo_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -44,3 +56,18 @@ def test_unknown_path_is_404(mounted: Server) -> None:
 
 def test_get_on_slack_events_is_405(mounted: Server) -> None:
     assert mounted.request("GET", "/slack/events").status == 405
+
+
+def test_the_served_healthz_says_nothing_about_open_incidents(
+        edge: SlackEdge, fake_slack: FakeSlack, database_url: str) -> None:
+    settings = load_settings({"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": TOKEN,
+                              "SLACK_SIGNING_SECRET": SECRET,
+                              "SLACK_API_URL": fake_slack.api_url}, base=ROOT)
+    for server in serve(web_app(edge, settings)):
+        slack_post(server, command_form(fake_slack, "start ct-arrests-and-searches "
+                                        "area=Northbridge t0=+3h", reply="started"))
+        wait_for(edge.services.incidents.open_incident_ids)
+
+        reply = server.request("GET", "/healthz")
+
+        assert (reply.status, reply.json()) == (200, {"ok": True})

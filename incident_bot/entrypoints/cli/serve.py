@@ -131,9 +131,8 @@ def web_app(edge: SlackEdge, config: Settings) -> WSGIApp:
     """Slack, the Twilio webhooks (when configured) and the ops endpoints, as one WSGI app."""
     ops = OpsApp(edge.services.engine, edge.services.clock.now)
     return make_web_app(edge.app, mounts={**twilio_mounts(edge, config),
-                                          "/readyz": ops, "/metrics": ops},
-                        health=lambda: {"open_incidents":
-                                        len(edge.services.incidents.open_incident_ids())})
+                                          "/readyz": ops, "/metrics": ops})
+    # /healthz is unauthenticated: it must not tell anyone that a (pre-brief) incident is open
 
 
 def twilio_mounts(edge: SlackEdge, config: Settings) -> dict[str, WSGIApp]:
