@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from incident_bot.adapters.slack.channels import request_channel
+from incident_bot.adapters.slack.channels import dashboard_ts, request_channel
 from incident_bot.adapters.slack.errors import call
 from incident_bot.domain.commands import AckTask, ApproveMessage, LogDecision, MarkCompromised
 from incident_bot.domain.effects import UPDATE_TS, Notify, OutboxChannel
@@ -282,3 +282,63 @@ def test_a_folded_post_is_updated_in_place_not_posted_again(
     assert updated.provider_id == posted.provider_id
     assert "2 so far" in channel.messages[posted.provider_id]["text"]
     assert len(fake_slack.calls_to("chat.update")) == 1
+
+
+def posted(fake_slack: FakeSlack, incident_id: str, event_type: str) -> list[str]:
+    """The ts of each message of this kind in the incident's channel."""
+    channel = fake_slack.channel_named(incident_id)
+    assert channel is not None
+    return [ts for ts, m in channel.messages.items()
+            if m.get("metadata", {}).get("event_type") == event_type]
+
+
+def header_attempts(fake_slack: FakeSlack) -> list[object]:
+    return [c for c in fake_slack.calls_to("chat.postMessage")
+            if c.args.get("metadata", {}).get("event_type") == "incident_bot_header"]
+
+
+def test_a_refused_header_is_posted_with_the_dashboard_by_a_later_tick_once(
+        edge: SlackEdge, fake_slack: FakeSlack, clock: FakeClock) -> None:
+    incident_id = start(edge)
+    fake_slack.fail_next("chat.postMessage", status=200, error="invalid_blocks")
+    drain(edge)  # the opening fails; the tick queues it again
+    fake_slack.fail_next("chat.postMessage", status=200, error="invalid_blocks")
+    drain(edge)  # and it fails again
+    assert len(header_attempts(fake_slack)) == 2
+    clock.advance(seconds=59)
+    drain(edge)
+    drain(edge)
+    assert len(header_attempts(fake_slack)) == 2  # not queued again within the minute
+    assert posted(fake_slack, incident_id, "incident_bot_header") == []
+    clock.advance(seconds=1)
+
+    drain(edge)
+    drain(edge)
+    clock.advance(seconds=60)
+    drain(edge)
+    drain(edge)
+
+    headers = posted(fake_slack, incident_id, "incident_bot_header")
+    boards = posted(fake_slack, incident_id, "incident_bot_dashboard")
+    assert len(headers) == 1
+    assert len(boards) == 1
+    assert fake_slack.channel_named(incident_id).pins == headers  # type: ignore[union-attr]
+    assert dashboard_ts(edge.services.uow_factory, incident_id) == boards[0]
+
+
+def test_a_reopened_channel_reuses_the_header_a_failed_opening_posted(
+        edge: SlackEdge, fake_slack: FakeSlack, clock: FakeClock) -> None:
+    incident_id = start(edge)
+    fake_slack.fail_next("pins.add", status=200, error="not_pinnable")
+    drain(edge)
+    assert len(posted(fake_slack, incident_id, "incident_bot_header")) == 1
+    assert posted(fake_slack, incident_id, "incident_bot_dashboard") == []
+
+    drain(edge)
+    clock.advance(seconds=60)
+    drain(edge)
+
+    headers = posted(fake_slack, incident_id, "incident_bot_header")
+    assert len(headers) == 1
+    assert len(posted(fake_slack, incident_id, "incident_bot_dashboard")) == 1
+    assert fake_slack.channel_named(incident_id).pins == headers  # type: ignore[union-attr]

@@ -50,3 +50,17 @@ def dashboard_ts(uow_factory: Callable[[], UnitOfWork], incident_id: str) -> str
     with uow_factory() as uow:
         item = next((i for i in uow.outbox.items(incident_id) if i.key == key), None)
     return item.provider_id if item is not None and item.status == "sent" else None
+
+
+def reopen_failed(uow_factory: Callable[[], UnitOfWork], incident_id: str,
+                  now: datetime) -> bool:
+    """Queue a failed channel opening again, to post the header and dashboard it never did;
+    True when queued."""
+    key = channel_open_notify(incident_id).key
+    with uow_factory() as uow:
+        item = next((i for i in uow.outbox.items(incident_id) if i.key == key), None)
+        if item is None or item.status != "failed":
+            return False
+        uow.outbox.mark_retry(item.id, "reopened: the header or dashboard is missing", now)
+        uow.commit()
+    return True

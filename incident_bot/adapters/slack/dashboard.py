@@ -10,6 +10,10 @@ The tick's :meth:`Dashboards.refresh_all` renders only incidents whose stored ve
 since their last render, or every ``recheck`` (30 s) for what changes with the clock alone
 (a task falling overdue): rendering every open incident on every tick grew with the number of
 incidents open (bench/slack_ack.py, hundreds of incidents).
+
+An incident with a channel but no dashboard is checked at most once every ``reopen_every``
+(1 min): if its channel opening failed (the header refused, retries run out), the opening is
+queued again (:func:`channels.reopen_failed`) rather than leaving the channel bare for good.
 """
 
 from __future__ import annotations
@@ -49,12 +53,15 @@ class Dashboards:
     def __init__(self, client: WebClient, incidents: IncidentService,
                  uow_factory: Callable[[], UnitOfWork], clock: Clock,
                  min_interval: timedelta = timedelta(seconds=2),
-                 recheck: timedelta = timedelta(seconds=30)) -> None:
+                 recheck: timedelta = timedelta(seconds=30),
+                 reopen_every: timedelta = timedelta(minutes=1)) -> None:
         self._client, self._incidents = client, incidents
         self._uow_factory, self._clock = uow_factory, clock
         self._min_interval, self._recheck = min_interval, recheck
+        self._reopen_every = reopen_every
         self._boards: dict[str, _Board] = {}
         self._no_board: dict[str, int] = {}  # incident -> version seen without a dashboard
+        self._opening_checked: dict[str, datetime] = {}  # incident -> last reopen_failed
         self._lock = threading.Lock()
         self.updates = 0  # chat.update calls made (for the serve log and tests)
 
@@ -116,20 +123,33 @@ class Dashboards:
         board = self._boards.get(incident_id)
         if board is not None:
             return board
-        if version is not None and self._no_board.get(incident_id) == version:
+        now = self._clock.now()
+        check_opening = self._opening_due(incident_id, now)
+        if version is not None and self._no_board.get(incident_id) == version \
+                and not check_opening:
             return None  # no channel or dashboard yet, and nothing has changed since
         try:
             channel = self._incidents.incident(incident_id).channel_id
         except NotFoundError:
             return None
         ts = channels.dashboard_ts(self._uow_factory, incident_id) if channel else None
+        if check_opening:
+            self._opening_checked[incident_id] = now
+            if channel is not None and ts is None and \
+                    channels.reopen_failed(self._uow_factory, incident_id, now):
+                log.warning("dashboard.channel_reopened incident=%s", incident_id)
         if channel is None or ts is None:
             if version is not None:
                 self._no_board[incident_id] = version
             return None
         self._no_board.pop(incident_id, None)
+        self._opening_checked.pop(incident_id, None)
         board = self._boards[incident_id] = _Board(channel, ts)
         return board
+
+    def _opening_due(self, incident_id: str, now: datetime) -> bool:
+        checked = self._opening_checked.get(incident_id)
+        return checked is None or now - checked >= self._reopen_every
 
 
 def _digest(blocks: list[dict[str, object]]) -> str:
