@@ -516,8 +516,19 @@ WHO_MAY = re.compile(r"only (?P<who>.+) may(?: |$)")
 OFFERED_TO = re.compile(r"it is offered to .+ and moves to you only if not accepted in time")
 
 
+# Someone who may not see the incident at all is answered as if it did not exist.
+HIDDEN = re.compile(r":no_entry: no incident 'inc-authz-\d+'")
+
+
 def _names_who_may(text: str) -> bool:
     return bool(WHO_MAY.search(text) or OFFERED_TO.search(text))
+
+
+def _refused_rightly(outcome: Outcome) -> bool:
+    """Named who may, or (a person with no role in the incident) nothing at all."""
+    text = outcome.refusal
+    return bool(text) and (_names_who_may(text) or (outcome.role == NO_ROLE
+                                                    and bool(HIDDEN.fullmatch(text))))
 
 
 def _show(rows: list[Any]) -> str:
@@ -547,10 +558,10 @@ def test_allowed_requests_are_not_refused_and_take_effect(matrix):
     assert not wrong, _show(wrong)
 
 
-def test_other_requests_get_an_ephemeral_refusal_naming_who_may(matrix):
+def test_other_requests_get_an_ephemeral_refusal_naming_who_may_or_nothing(matrix):
     _, outcomes = matrix
     wrong = [(o.role, o.case, o.answers) for o in outcomes if not o.expected_allowed and not (
-        o.refusal and _names_who_may(o.refusal)
+        _refused_rightly(o)
         and all(a.get("response_type") == "ephemeral" for a in o.answers if "url" in a))]
     assert not wrong, _show(wrong)
 
