@@ -15,6 +15,7 @@ from tests.slack.test_http_end_to_end import start_incident
 
 AUTHOR = "U0NBPOL005"  # nb-pol-05, Kwame Sampleton: police_comms, here given investigation_owner
 SECOND = "U0NBCTP001"  # nb-ctp-01, DCI Sam Exampleton: investigation_owner
+CLICKS = ("alone", "second", "author")  # one click each, each its own action_ts
 MESSAGE = "rumour-correction"  # public; approvers police_comms and investigation_owner
 
 
@@ -31,7 +32,7 @@ def click_approve(server: Server, fake: FakeSlack, user: str, incident_id: str,
                   reply: str) -> None:
     slack_post(server, action_form(fake, user, views.MESSAGE_APPROVE,
                                    f"{incident_id}|{MESSAGE}|2", reply=reply,
-                                   action_ts=f"1700000001.00000{len(reply)}"))
+                                   action_ts=f"1700000001.{CLICKS.index(reply):06d}"))
 
 
 def test_the_author_is_refused_as_only_approver_until_a_second_person_approves(
