@@ -110,6 +110,7 @@ def _assemble(draft: Draft, source: str) -> Playbook:
         phases=tuple(phase for phase, _ in draft.phases.built),
         e0_default=header.e0_default,
         sms_segment_budget=header.sms_segment_budget,
+        two_person_approval=header.two_person_approval,
         variables=dict(header.variables),
         source=source,
     )

@@ -56,7 +56,7 @@ from incident_bot.domain.incident_model import (
     transition,
     with_e0,
 )
-from incident_bot.domain.playbook import Level
+from incident_bot.domain.playbook import KeyMessage, Level
 from incident_bot.domain.roles import need_to_know, roles_at_level
 from incident_bot.domain.serial import hhmm, utc
 from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError
@@ -171,7 +171,9 @@ def approve_message(inc: Incident, c: ApproveMessage, now: datetime) -> list[Eff
     require(inc, c.by, message.approvers, f"approve message {message.id} v{c.version}",
             commanders_may=False)  # approval is the approver roles' alone
     roles = inc.roles.roles_of(c.by)
-    result = messages.approve(inc.messages, message, c.version, roles, c.by, now)
+    result = messages.approve(inc.messages, message, c.version, roles, c.by, now,
+                              two_person=inc.playbook.needs_two_people(message),
+                              approvers=_approvers(inc, message))
     if not result.changed:
         return []
     subject = f"{message.id} v{c.version}"
@@ -182,6 +184,12 @@ def approve_message(inc: Incident, c: ApproveMessage, now: datetime) -> list[Eff
         body = f"{subject} is approved" + (f"; it supersedes {gone}." if gone else ".")
     return [announce(inc, "message.approved", body,
                      {"message": message.id, "version": c.version})]
+
+
+def _approvers(inc: Incident, message: KeyMessage) -> list[messages.Approver]:
+    return [messages.Approver(key, inc.name(key), tuple(
+                role for role in inc.roles.roles_of(key) if role in message.approvers))
+            for key in inc.roles.holders_of_any(message.approvers)]
 
 
 def add_translation(inc: Incident, c: AddTranslation, now: datetime) -> list[Effect]:

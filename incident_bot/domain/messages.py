@@ -4,9 +4,10 @@ Standard library only.
 A message's versions are numbered from 1 (the drafts rendered from the playbook's templates at
 start). A version never changes once written, except that a translation may be added to the
 *latest* version. A version is approved when every approver role in the playbook has approved it;
-approving a version supersedes every earlier one. Only the current approved version (approved,
-not superseded, not withdrawn) is ever used, and only in the languages it has: a translation of
-an older version is stale and :func:`text_for` never returns it.
+approving a version supersedes every earlier one. Under the playbook's two-person rule an author
+of a version (:func:`authors`) is never its only approver. Only the current approved version
+(approved, not superseded, not withdrawn) is ever used, and only in the languages it has: a
+translation of an older version is stale and :func:`text_for` never returns it.
 
 Every use is labelled ``<id>@v<n>/<lang>`` (:func:`label`) so that deliveries and briefings
 record exactly which words were used.
@@ -216,9 +217,21 @@ class Approved:
     awaiting: tuple[str, ...]  # approver roles still to approve
 
 
+@dataclass(frozen=True)
+class Approver:
+    """Someone holding one or more of a message's approver roles (``roles``: those ones)."""
+
+    key: str
+    name: str
+    roles: tuple[str, ...]
+
+
 def approve(book: MessageBook, message: KeyMessage, number: int, roles: Sequence[str],
-            by: str, now: datetime) -> Approved:
-    """``by`` approves for each approver role they hold (``roles``)."""
+            by: str, now: datetime, *, two_person: bool = False,
+            approvers: Sequence[Approver] = ()) -> Approved:
+    """``by`` approves for each approver role they hold (``roles``). Under the two-person rule
+    the approval that would complete a version is refused when every approval on it is by one
+    of its :func:`authors`; ``approvers`` are whom the refusal names instead."""
     state = book.get(message.id)
     version = state.version(number)
     subject = f"message {message.id} v{number}"
@@ -228,12 +241,42 @@ def approve(book: MessageBook, message: KeyMessage, number: int, roles: Sequence
     if version.status in (VersionStatus.SUPERSEDED, VersionStatus.WITHDRAWN):
         raise TransitionRefused("approve", version.status.value, subject)
     new = [role for role in mine if role not in version.approved_roles()]
+    if two_person and _would_complete(version, message, new):
+        _check_second_person(version, subject, by, new, approvers)
     version.approvals += [Approval(role, by, now) for role in new]
     awaiting = tuple(r for r in message.approvers if r not in version.approved_roles())
     if not new or awaiting or version.approved_at is not None:
         return Approved(bool(new), version.approved_at is not None, (), awaiting)
     version.approved_at = now
     return Approved(True, True, _supersede_before(state, number, now), ())
+
+
+def authors(version: Version) -> set[str]:
+    """Who drafted the version or added a translation to it; nobody for the template drafts."""
+    drafted = {version.drafted_by} - {DRAFTED_FROM_TEMPLATES}
+    return drafted | set(version.added_languages.values())
+
+
+def _would_complete(version: Version, message: KeyMessage, new: Sequence[str]) -> bool:
+    approved = {*version.approved_roles(), *new}
+    return bool(new) and version.approved_at is None and approved >= set(message.approvers)
+
+
+def _check_second_person(version: Version, subject: str, by: str, new: Sequence[str],
+                         approvers: Sequence[Approver]) -> None:
+    wrote = authors(version)
+    if not {a.by for a in version.approvals} | {by} <= wrote:
+        return
+    # Someone else must approve a role not yet approved, or the version could never complete.
+    others = [a.name for a in approvers if a.key not in wrote and set(a.roles) & set(new)]
+    ask = (f"ask {_either(others)} to approve it" if others else
+           f"nobody else holds {_either(new)}: give one of those roles to someone else")
+    raise RefusedError(f"can't approve {subject}: you drafted or translated it, and the "
+                       f"two-person rule needs someone else to approve it too; {ask}")
+
+
+def _either(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def _supersede_before(state: MessageState, number: int, now: datetime) -> tuple[int, ...]:

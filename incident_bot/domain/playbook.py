@@ -48,6 +48,14 @@ class RungKind(StrEnum):
     FLAG = "flag"  # red flag to the coordinator; terminal
 
 
+class TwoPersonApproval(StrEnum):
+    """Which key messages need someone besides their authors among their approvers."""
+
+    PUBLIC = "public"  # messages for the public and media
+    ALL = "all"
+    OFF = "off"
+
+
 @dataclass(frozen=True)
 class Role:
     code: str
@@ -191,6 +199,7 @@ class Playbook:
     phases: tuple[Phase, ...] = ()
     e0_default: RelativeTime | None = None  # when E0 is not given at start (e.g. T0+2h)
     sms_segment_budget: int = 3
+    two_person_approval: TwoPersonApproval = TwoPersonApproval.PUBLIC
     # template variables beyond the built-ins, with the partnership's default values
     variables: dict[str, str] = field(default_factory=dict)
     source: str = ""  # file it was loaded from
@@ -203,6 +212,12 @@ class Playbook:
 
     def message(self, message_id: str) -> KeyMessage:
         return next(m for m in self.messages if m.id == message_id)
+
+    def needs_two_people(self, message: KeyMessage) -> bool:
+        """Whether an author of a version of ``message`` may not be its only approver."""
+        rule = self.two_person_approval
+        return rule is TwoPersonApproval.ALL or (
+            rule is TwoPersonApproval.PUBLIC and message.audiences.public)
 
     def step(self, step_id: str) -> BriefingStep:
         return next(s for s in self.briefing if s.id == step_id)

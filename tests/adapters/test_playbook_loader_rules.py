@@ -6,6 +6,7 @@ import pytest
 from test_playbook_loader_support import BASE, BASE_LINES, case, problems_in, write_playbook
 
 from incident_bot.adapters.playbook_loader import load_playbooks
+from incident_bot.domain.playbook import TwoPersonApproval
 
 N = BASE_LINES  # the line of the last line of the base playbook
 
@@ -27,6 +28,14 @@ def test_percent_and_fraction_mean_the_same(tmp_path: Path):
     write_playbook(tmp_path, "tiers:\n  - {tier: 2, title: M, coverage_target: 0.65}\n", "b")
     loaded = load_playbooks([tmp_path]).playbooks
     assert loaded["a"].tier(2).coverage_target == loaded["b"].tier(2).coverage_target == 0.65
+
+
+def test_two_person_approval_defaults_to_public_messages_and_may_cover_all(tmp_path: Path):
+    write_playbook(tmp_path, "", "a")
+    write_playbook(tmp_path, "two_person_approval: all\n", "b")
+    loaded = load_playbooks([tmp_path]).playbooks
+    assert (loaded["a"].two_person_approval, loaded["b"].two_person_approval) == (
+        TwoPersonApproval.PUBLIC, TwoPersonApproval.ALL)
 
 
 def test_several_problems_are_all_reported_in_line_order(tmp_path: Path):
@@ -107,6 +116,11 @@ PROBLEMS = [
         ["4: started_by: 'bcu_commander' is listed twice"],
         base=BASE.replace("started_by: [bcu_commander]",
                           "started_by: [bcu_commander, bcu_commander]"),
+    ),
+    case(
+        "an_unknown_two_person_approval_lists_the_choices",
+        "two_person_approval: media\n",
+        [f"{N + 1}: two_person_approval: 'media' is not one of public, all, off"],
     ),
     case(
         "an_unknown_classification_lists_the_allowed_markings",

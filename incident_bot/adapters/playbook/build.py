@@ -30,13 +30,14 @@ from incident_bot.domain.playbook import (
     TaskDef,
     TaskEscalation,
     Tier,
+    TwoPersonApproval,
 )
 
 T = TypeVar("T")
 
 TOP_KEYS = ("id", "title", "description", "classification", "started_by", "coordinator",
-            "e0_default", "sms_segment_budget", "variables", "roles", "phases", "tiers",
-            "briefing", "messages", "tasks")
+            "e0_default", "sms_segment_budget", "two_person_approval", "variables", "roles",
+            "phases", "tiers", "briefing", "messages", "tasks")
 TOP_REQUIRED = ("id", "title", "classification", "started_by", "coordinator", "roles")
 ROLE_KEYS = ("code", "title", "level", "deputy", "need_to_know")
 PHASE_KEYS = ("id", "title", "starts")
@@ -76,6 +77,7 @@ class Header:
     coordinator: str
     e0_default: RelativeTime | None
     sms_segment_budget: int
+    two_person_approval: TwoPersonApproval
     variables: dict[str, str]
 
 
@@ -150,6 +152,8 @@ def _header(root: At) -> Header:
         coordinator=f.text(root.key("coordinator")),
         e0_default=_e0_default(root.key("e0_default")),
         sms_segment_budget=f.integer(root.key("sms_segment_budget"), 3, 1, 10),
+        two_person_approval=f.choice(root.key("two_person_approval"), TwoPersonApproval,
+                                     TwoPersonApproval.PUBLIC),
         variables=_variables(root.key("variables")),
     )
 
