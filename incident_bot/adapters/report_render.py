@@ -108,7 +108,7 @@ def version_counts(report: AfterActionReport) -> list[tuple[str, str, str, str]]
 def to_markdown(report: AfterActionReport) -> str:
     s = report.summary
     lines = [f"# After-action report: {md_text(s.playbook_title)}", "",
-             f"Incident {md_text(s.incident_id)}. Names people of the partnership: handle as "
+             f"Incident {md_code(s.incident_id)}. Names people of the partnership: handle as "
              f"{md_text(s.classification)}. Phone numbers are never shown.", "",
              "## Summary", "", *(f"- {md_text(line)}" for line in summary_lines(report)), ""]
     lines += ["## Briefing order: planned and actual", "",
@@ -160,6 +160,12 @@ def _md_cell(text: str) -> str:
 # images ([...](...), ![...]), and the escape character itself. Raw HTML and autolinks
 # (<script>, <javascript:...>) are closed off by writing <, > and & as entities instead.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]!])")
+
+
+def md_code(text: str) -> str:
+    """``text`` as a code span (inert: nothing in it is read as HTML or Markdown) when it can
+    be one, else as :func:`md_text`."""
+    return f"`{text}`" if text and not any(c in text for c in "`\r\n") else md_text(text)
 
 
 def md_text(text: str) -> str:

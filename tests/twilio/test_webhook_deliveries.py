@@ -4,6 +4,8 @@ that delivery, a digit is pressed on a call, and a delivery id names a row. Anyt
 
 from __future__ import annotations
 
+import pytest
+
 from tests.twilio.conftest import PUBLIC, phone
 
 
@@ -114,8 +116,10 @@ def test_pressing_1_on_the_call_still_confirms(stack):
     assert stack.contact_state(incident_id, "t1-0") == "confirmed"
 
 
-def test_a_delivery_id_of_23_digits_is_not_found(stack):
+@pytest.mark.parametrize("delivery", ["9" * 23, str(2**31), "9" * 10])
+def test_a_delivery_id_no_row_can_have_is_not_found(stack, delivery: str):
     stack.start()
-    for path in ("/twilio/sms/status/", "/twilio/voice/"):
-        reply = stack.twilio.post_webhook(path + "9" * 23, _failed("SM1"))
+    for path in ("/twilio/sms/status/", "/twilio/voice/", "/twilio/voice/{}/status"):
+        url = path.format(delivery) if "{}" in path else path + delivery
+        reply = stack.twilio.post_webhook(url, _failed("SM1"))
         assert reply.status == 404

@@ -12,7 +12,7 @@ auth token. A missing or wrong signature gets 403 and changes nothing; a body ov
 
 A signed request must also be about its delivery: a status callback whose ``MessageSid`` /
 ``CallSid`` is not the one recorded for that delivery, a call webhook or digit on a delivery that
-is not a call, or a delivery id no row can have (over 18 digits) gets 404 and changes nothing.
+is not a call, or a delivery id no row can have (over 2**31 - 1) gets 404 and changes nothing.
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ log = logging.getLogger("incident_bot.twilio.webhooks")
 MAX_BODY = 64 * 1024
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 FAILED_CALL = frozenset({"failed", "canceled"})
-# An outbox row id: a 64-bit integer column, so never more than 18 digits in practice; a longer
-# one cannot name a row (and would overflow the database's integer before it was looked up).
-DELIVERY_ID = r"[0-9]{1,18}"
+# An outbox row id: an INTEGER column (32 bits on PostgreSQL), so a larger number cannot name a
+# row, and must not reach the database, which would refuse it with an error, not "no row".
+DELIVERY_ID = r"[0-9]{1,10}"
+MAX_DELIVERY_ID = 2**31 - 1
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -102,7 +103,7 @@ class TwilioWebhooks:
         path = _twilio_path(environ)
         found = next(((route, m) for pattern, route in self._routes
                       if (m := pattern.match(path))), None)
-        if found is None:
+        if found is None or (found[1].groups() and int(found[1][1]) > MAX_DELIVERY_ID):
             return Reply("404 Not Found", "not found")
         if environ.get("REQUEST_METHOD") != "POST":
             return Reply("405 Method Not Allowed", "POST only")
