@@ -18,7 +18,9 @@ OPEN_TASK = frozenset({"waiting", "acknowledged", "blocked"})
 def register(app: App, edge: SlackEdge) -> None:
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
-        edge.later(lambda: publish_home(edge, client, event["user"]))
+        user = event.get("user")
+        if isinstance(user, str) and user:  # a signed event without its user names nobody
+            edge.later(lambda: publish_home(edge, client, user))
 
 
 def publish_home(edge: SlackEdge, client: WebClient, user: str) -> None:
