@@ -123,3 +123,10 @@ def test_a_delivery_id_no_row_can_have_is_not_found(stack, delivery: str):
         url = path.format(delivery) if "{}" in path else path + delivery
         reply = stack.twilio.post_webhook(url, _failed("SM1"))
         assert reply.status == 404
+
+
+def test_a_signed_reply_holding_a_nul_is_refused_not_an_error(stack):
+    stack.start()
+    reply = stack.twilio.post_webhook("/twilio/sms/inbound",
+                                      {"From": phone(1, 0), "Body": "ok\x00", "MessageSid": "SM9"})
+    assert reply.status == 400

@@ -70,6 +70,9 @@ class _Form(dict[str, list[str]]):
         values = self.get(name)
         return values[-1] if values else default
 
+    def has_nul(self) -> bool:
+        return any("\x00" in text for name, values in self.items() for text in (name, *values))
+
 
 Route = Callable[[_Form, re.Match[str]], Reply]
 
@@ -114,6 +117,10 @@ class TwilioWebhooks:
         if not self._signed(environ, path, form):
             log.warning("twilio.webhook_refused path=%s reason=signature", path)
             return Reply("403 Forbidden", "invalid signature")
+        if form.has_nul():
+            # No carrier sends a NUL, and no database text column can hold one.
+            log.warning("twilio.webhook_refused path=%s reason=nul", path)
+            return Reply("400 Bad Request", "malformed form")
         route, match = found
         return _run(route, form, match, path)
 
