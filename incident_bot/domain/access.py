@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from incident_bot.domain.incident_model import Incident, Status
+from incident_bot.domain.incident_model import Incident
 
 
 class Read(StrEnum):
@@ -31,8 +31,7 @@ class Read(StrEnum):
 
 def confidential(incident: Incident) -> bool:
     """Before T0, or stood down without ever having reached it."""
-    return incident.prebrief or all(change.status is not Status.ACTIVE
-                                    for change in incident.history)
+    return incident.confidential
 
 
 def may_read(incident: Incident, person: str) -> bool:

@@ -195,11 +195,21 @@ def _approvers(inc: Incident, message: KeyMessage) -> list[messages.Approver]:
 def add_translation(inc: Incident, c: AddTranslation, now: datetime) -> list[Effect]:
     message = inc.key_message(c.message_id)
     require(inc, c.by, message.approvers, f"translate message {message.id}")
-    if not messages.add_translation(inc.messages, message, c.version, c.language, c.text, c.by):
+    version = messages.add_translation(inc.messages, message, c.version, c.language, c.text,
+                                       c.by, now)
+    if version is None:
         return []
-    return [announce(inc, "message.translated",
-                     f"{messages.label(message.id, c.version, c.language)} added by "
-                     f"{inc.name(c.by)}.", {"message": message.id, "version": c.version})]
+    added = (f"{messages.label(message.id, version.number, c.language)} added by "
+             f"{inc.name(c.by)}")
+    data: dict[str, str | int] = {"message": message.id, "version": version.number}
+    if version.number == c.version:
+        return [announce(inc, "message.translated", f"{added}.", data)]
+    # v(n) was approved: the translation is a new version and needs approving like a draft
+    body = (f"{added} as a new version (v{c.version} was approved and stays in use): awaiting "
+            f"approval by {', '.join(message.approvers)}.")
+    approvers = inc.roles.holders_of_any(message.approvers)
+    return [announce(inc, "message.translated", body, data),
+            *tell(inc, approvers, "message.approval_needed", body, data)]
 
 
 def release_message(inc: Incident, c: ReleaseMessage, now: datetime) -> list[Effect]:
@@ -341,7 +351,7 @@ def add_task(inc: Incident, c: AddTask, now: datetime) -> list[Effect]:
 
 
 def log_decision(inc: Incident, c: LogDecision, now: datetime) -> list[Effect]:
-    if not inc.roles.is_visible(inc.playbook, c.by, inc.prebrief):
+    if not inc.roles.is_visible(inc.playbook, c.by, inc.confidential):
         raise NotAuthorised("record a decision", ("any role holder in the incident",))
     if not c.decision.strip():
         raise RefusedError("can't record an empty decision")

@@ -116,6 +116,13 @@ class Incident:
     def prebrief(self) -> bool:
         return self.status is Status.PREBRIEF
 
+    @property
+    def confidential(self) -> bool:
+        """Before T0, or stood down without ever having reached it (an operation called off
+        before the strike stays need-to-know for good): who may read and act is narrowest."""
+        return self.prebrief or all(change.status is not Status.ACTIVE
+                                    for change in self.history)
+
     def name(self, key: str) -> str:
         person = self.people.get(key)
         return person.name if person else key
@@ -177,7 +184,7 @@ def require(incident: Incident, by: str, roles: tuple[str, ...] | list[str], act
     """``by`` must be in the incident now and hold one of ``roles`` or (unless
     ``commanders_may`` is False) be a commander; a refusal names exactly who may."""
     pb = incident.playbook
-    visible = incident.roles.is_visible(pb, by, incident.prebrief)
+    visible = incident.roles.is_visible(pb, by, incident.confidential)
     if commanders_may:
         allowed = incident.roles.may(pb, by, roles)
         who = list(dict.fromkeys([*roles, *pb.started_by]))

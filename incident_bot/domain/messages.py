@@ -3,9 +3,10 @@ Standard library only.
 
 A message's versions are numbered from 1 (the drafts rendered from the playbook's templates at
 start). A version never changes once written, except that a translation may be added to the
-*latest* version. A version is approved when every approver role in the playbook has approved it;
-approving a version supersedes every earlier one. Under the playbook's two-person rule an author
-of a version (:func:`authors`) is never its only approver. Only the current approved version
+*latest* version while it is a draft (translating an approved version makes a new draft). A
+version is approved when every approver role in the playbook has approved it; approving a
+version supersedes every earlier one. Under the playbook's two-person rule an author of a
+version (:func:`authors`) is never its only approver. Only the current approved version
 (approved, not superseded, not withdrawn) is ever used, and only in the languages it has: a
 translation of an older version is stale and :func:`text_for` never returns it.
 
@@ -180,8 +181,13 @@ def _check_texts(message: KeyMessage, texts: Mapping[str, str]) -> None:
 
 
 def add_translation(book: MessageBook, message: KeyMessage, number: int, language: str,
-                    text: str, by: str) -> bool:
-    """Add a language to the latest version; False when that exact text is there already."""
+                    text: str, by: str, now: datetime) -> Version | None:
+    """Add ``language`` to the latest version; None when it has exactly that text already.
+
+    A draft gains the language. An approved or released version never does: what its approvers
+    approved stays what goes out, so the translation makes a new version ``v(n+1)`` (its text
+    and the new language, drafted by the translator) that waits for approval like any draft,
+    while ``v(n)`` stays in use. Returns the version that now holds the translation."""
     state = book.get(message.id)
     version = state.version(number)
     subject = f"message {message.id} v{number}"
@@ -191,7 +197,7 @@ def add_translation(book: MessageBook, message: KeyMessage, number: int, languag
     if not text.strip():
         raise RefusedError(f"can't add an empty {language} translation to {subject}")
     if version.texts.get(language) == text.strip():
-        return False
+        return None
     latest = state.latest
     if latest is not None and latest.number != number:
         raise RefusedError(f"can't translate {subject}: v{latest.number} exists, so a "
@@ -201,9 +207,12 @@ def add_translation(book: MessageBook, message: KeyMessage, number: int, languag
     if language in version.texts:
         raise RefusedError(f"can't replace the {language} text of {subject}: versions never "
                            "change; draft a new version instead")
+    if version.status is not VersionStatus.DRAFT:
+        version = Version(number + 1, dict(version.texts), by, now)
+        state.versions.append(version)
     version.texts[language] = text.strip()
     version.added_languages[language] = by
-    return True
+    return version
 
 
 # ---- approval -----------------------------------------------------------------------------

@@ -18,7 +18,6 @@ usage: bot_process.py CLOCK_FILE READY_FILE
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ import waitress
 from incident_bot.adapters.db.serving_lock import serving_lock
 from incident_bot.adapters.scheduler import build_scheduler
 from incident_bot.entrypoints.cli.serve import reopen_missing_channels, web_app
+from incident_bot.entrypoints.logs import configure_logging, secret_values
 from incident_bot.entrypoints.slack.edge import wire
 from incident_bot.settings import load_settings
 
@@ -55,8 +55,7 @@ def write_atomically(path: Path, text: str) -> None:
 def main(argv: list[str]) -> None:
     clock_file, ready_file = (Path(a) for a in argv)
     config = load_settings(os.environ, base=clock_file.parent)
-    logging.basicConfig(level=config.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(config.log_level, secret_values(config))  # as serve does: redacted
     config.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     with serving_lock(config.database_url.get_secret_value()):
         edge = wire(config, clock=FileClock(clock_file), worker=f"chaos-bot-{os.getpid()}")

@@ -24,6 +24,7 @@ from incident_bot.domain.messages import (
     embargo_lifted,
     from_drafts,
     label,
+    release,
     release_blocker,
     text_for,
 )
@@ -153,7 +154,7 @@ def test_a_stale_translation_is_never_used():
 def test_a_translation_added_to_the_new_version_is_used():
     b = approved_book()
     draft(b, SCRIPT, {"en": "Second"}, "pc", T0)
-    add_translation(b, SCRIPT, 2, "ur", "Urdu second", "pc")
+    add_translation(b, SCRIPT, 2, "ur", "Urdu second", "pc", T0)
     approve_version(b, SCRIPT, 2, BOTH, "pc", T0)
     assert text_for(b, SCRIPT.id, "ur") == ("ring-round-script@v2/ur", "Urdu second")
 
@@ -162,12 +163,43 @@ def test_translating_an_older_version_is_refused_as_stale():
     b = book()
     draft(b, SCRIPT, {"en": "Second"}, "pc", T0)
     with pytest.raises(RefusedError, match="v2 exists, so a translation of v1 would be stale"):
-        add_translation(b, SCRIPT, 1, "ur", "late", "pc")
+        add_translation(b, SCRIPT, 1, "ur", "late", "pc", T0)
+
+
+def test_translating_an_approved_version_makes_a_new_draft_and_the_approved_one_stays():
+    b = approved_book()
+    draft(b, SCRIPT, {"en": "Second"}, "pc", T0)
+    approve_version(b, SCRIPT, 2, BOTH, "pc", T0)
+
+    added = add_translation(b, SCRIPT, 2, "ur", "Urdu second", "tr", T0)
+
+    assert added is not None
+    assert added.number == 3
+    assert (added.status, added.texts, added.drafted_by) == (
+        VersionStatus.DRAFT, {"en": "Second", "ur": "Urdu second"}, "tr")
+    assert b.get(SCRIPT.id).version(2).texts == {"en": "Second"}  # what was approved
+    assert text_for(b, SCRIPT.id, "ur") is None  # unapproved words never go out
+    assert text_for(b, SCRIPT.id, "en") == ("ring-round-script@v2/en", "Second")
+    approve_version(b, SCRIPT, 3, BOTH, "pc", T0)
+    assert text_for(b, SCRIPT.id, "ur") == ("ring-round-script@v3/ur", "Urdu second")
+
+
+def test_a_released_version_is_never_changed_by_a_translation():
+    b = approved_book()
+    draft(b, SCRIPT, {"en": "Second"}, "pc", T0)
+    approve_version(b, SCRIPT, 2, BOTH, "pc", T0)
+    release(b, SCRIPT, "pc", T0)
+
+    added = add_translation(b, SCRIPT, 2, "pl", "Drugi", "tr", T0)
+
+    assert added is not None
+    assert added.number == 3
+    assert b.get(SCRIPT.id).version(2).texts == {"en": "Second"}
 
 
 def test_a_versions_text_can_never_be_replaced():
     with pytest.raises(RefusedError, match="versions never change"):
-        add_translation(book(), SCRIPT, 1, "ur", "different", "pc")
+        add_translation(book(), SCRIPT, 1, "ur", "different", "pc", T0)
 
 
 def test_a_withdrawn_message_is_never_used(briefing_open: Incident):
@@ -276,6 +308,21 @@ def test_an_added_translation_is_announced_with_its_label(briefing_open: Inciden
     run(briefing_open, E0, DraftMessage("ring-round-sms", {"en": "Two"}, "pcomms"))
     effects = run(briefing_open, E0, AddTranslation("ring-round-sms", 2, "pl", "Dwa", "ccomms"))
     assert "ring-round-sms@v2/pl" in notices(effects, "message.translated")[0].body
+
+
+def test_translating_an_approved_version_asks_its_approvers_to_approve_the_new_one(
+        briefing_open: Incident):
+    run(briefing_open, E0, DraftMessage("ring-round-sms", {"en": "Two"}, "pcomms"))
+    approve(briefing_open, "ring-round-sms", E0, version=2)
+
+    effects = run(briefing_open, E0, AddTranslation("ring-round-sms", 2, "pl", "Dwa", "ccomms"))
+
+    (asked,) = {n.body for n in notices(effects, "message.approval_needed")}
+    assert "ring-round-sms@v3/pl added by" in asked
+    assert "v2 was approved" in asked
+    assert {n.recipient for n in notices(effects, "message.approval_needed")} == {
+        "pcomms", "ccomms"}
+    assert text_for(briefing_open.messages, "ring-round-sms", "pl") is None
 
 
 def test_an_unknown_message_is_refused_naming_the_messages(briefing_open: Incident):

@@ -83,7 +83,7 @@ def test_the_authors_are_the_drafter_and_whoever_added_a_translation():
     b = book()
     script = PB.message("ring-round-script")
     version = draft(b, script, {"en": "Second"}, "pc", T0)
-    add_translation(b, script, 2, "ur", "Urdu second", "tr")
+    add_translation(b, script, 2, "ur", "Urdu second", "tr", T0)
     assert authors(version) == {"pc", "tr"}
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from incident_bot.adapters.slack import blocks as views
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.conftest import (
     COMMANDER,
     OUTSIDER,
     Server,
+    action_form,
     command_form,
     drain,
     slack_post,
@@ -60,3 +62,31 @@ def test_naming_a_hidden_incident_reads_as_naming_a_missing_one(
     hidden = wait_for(lambda: fake_slack.replies("hidden"))[0].args["text"]
     missing = wait_for(lambda: fake_slack.replies("missing"))[0].args["text"]
     assert hidden.replace(incident_id, "inc-missing0") == missing
+
+
+@pytest.mark.parametrize(("action_id", "value"), [
+    (views.MESSAGE_APPROVE, "{incident}|public-holding-statement|1"),
+    (views.TASK_ACK, "{incident}|brief-council-leader"),
+    (views.CALL_ACCEPT, "{incident}|t1-1"),
+    (views.CALL_OPEN, "{incident}|nb-ki-01"),
+], ids=["approve", "acknowledge", "accept a call list", "open a contact"])
+def test_a_button_naming_a_hidden_incident_reads_as_naming_a_missing_one(
+        server: Server, fake_slack: FakeSlack, edge: SlackEdge, action_id: str,
+        value: str) -> None:
+    """A signed click carries its incident in its value; a person outside need-to-know is
+    answered as for an incident that does not exist, not told who may."""
+    incident_id = start_prebrief(server, fake_slack, edge)
+    before = edge.services.incidents.open_incident_versions()[incident_id]
+
+    for target, reply, ts in ((incident_id, "hidden", "1700000002.000001"),
+                              ("inc-missing0", "missing", "1700000003.000001")):
+        slack_post(server, action_form(fake_slack, OUTSIDER, action_id,
+                                       value.format(incident=target), reply=reply,
+                                       action_ts=ts))
+    hidden = wait_for(lambda: fake_slack.replies("hidden"))[0].args["text"]
+    missing = wait_for(lambda: fake_slack.replies("missing"))[0].args["text"]
+    assert hidden.replace(incident_id, "inc-missing0") == missing
+    assert edge.services.incidents.open_incident_versions()[incident_id] == before
+    with edge.services.uow_factory() as uow:
+        refused = [e for e in uow.audit.entries() if e["action"] == "read.command"]
+    assert any(incident_id in e["detail"] for e in refused)

@@ -16,9 +16,10 @@ from incident_bot.adapters.slack import blocks as views
 from incident_bot.adapters.slack.errors import form_failed, open_view
 from incident_bot.adapters.slack.text import escape
 from incident_bot.domain import commands as c
+from incident_bot.domain.access import Read
 from incident_bot.domain.commands import Command
 from incident_bot.entrypoints.slack import commands
-from incident_bot.entrypoints.slack.edge import SlackEdge
+from incident_bot.entrypoints.slack.edge import SlackEdge, reply
 from incident_bot.entrypoints.slack.parse import UsageError, parse_version, split_value
 from incident_bot.errors import NotFoundError, ProviderError, RefusedError
 
@@ -104,7 +105,7 @@ def _button(edge: SlackEdge, make: Callable[[str, str, str], Command]) -> Callab
         label = DONE_LABELS.get(action["action_id"])
         if done and label:  # the task DM loses its buttons: it has been answered
             original = str(body.get("message", {}).get("text", ""))
-            respond(replace_original=True, text=f"{original} — {label}",
+            reply(respond, replace_original=True, text=f"{original} — {label}",
                     blocks=views.answered_blocks(original, label))
     return listener
 
@@ -134,8 +135,9 @@ def _show_contact(edge: SlackEdge, client: WebClient, body: Body, action: Body,
                   respond: Respond) -> None:
     """Reveal a contact's number to their caller only, in a modal (audited by the service)."""
     incident_id, contact = split_value(action["value"], 2)
-    person = edge.services.incidents.reveal_contact(incident_id, contact,
-                                                    edge.actor(body["user"]["id"]))
+    by = edge.actor(body["user"]["id"])
+    edge.services.incidents.target(by, Read.COMMAND, incident_id)  # hidden reads as missing
+    person = edge.services.incidents.reveal_contact(incident_id, contact, by)
     phone = person.phone if person and person.phone else "(no number)"
     _open_form(respond, client, body, views.contact_modal(person.name if person else contact,
                                                           phone))
@@ -147,7 +149,8 @@ def _open_form(respond: Respond, client: WebClient, body: Body, view: dict[str, 
         open_view(client, body["trigger_id"], view)
     except ProviderError as error:
         log.warning("slack.form_not_opened form=%s", view.get("callback_id"))
-        respond(text=form_failed(error), response_type="ephemeral", replace_original=False)
+        reply(respond, text=form_failed(error), response_type="ephemeral",
+              replace_original=False)
 
 
 def _guarded(respond: Respond, work: Callable[[], None]) -> bool:
@@ -155,10 +158,10 @@ def _guarded(respond: Respond, work: Callable[[], None]) -> bool:
     def run() -> str:
         work()
         return ""
-    reply = _guarded_text(run)
-    if reply:
-        respond(text=reply, response_type="ephemeral", replace_original=False)
-    return not reply
+    answer = _guarded_text(run)
+    if answer:
+        reply(respond, text=answer, response_type="ephemeral", replace_original=False)
+    return not answer
 
 
 def _guarded_text(work: Callable[[], str]) -> str:

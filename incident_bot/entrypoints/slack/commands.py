@@ -26,6 +26,7 @@ from incident_bot.domain import commands as c
 from incident_bot.domain.access import Read
 from incident_bot.domain.playbook import Classification
 from incident_bot.entrypoints.slack.edge import SlackEdge, request_incident_id
+from incident_bot.entrypoints.slack.edge import reply as reply_to
 from incident_bot.entrypoints.slack.parse import (
     HELP,
     Parsed,
@@ -61,7 +62,7 @@ def register(app: App, edge: SlackEdge) -> None:
                 log.exception("slack.command_failed")
                 reply = FAILED
             if reply:
-                respond(text=reply, response_type="ephemeral")
+                reply_to(respond, text=reply, response_type="ephemeral")
         if opens_modal(str(body.get("text", ""))):
             work()
         else:

@@ -150,6 +150,10 @@ class SlackEdge:
                            "(`/incident status` lists yours)")
 
     def run(self, incident_id: str, command: Command) -> None:
+        """Run a person's command. A button or form names its incident in its value, so it is
+        aimed through the reader's view like a typed command: a click on an incident hidden
+        from the person is answered as a missing one (and audited), not with who may."""
+        self.services.incidents.target(command.by, Read.COMMAND, incident_id)
         self.services.incidents.execute(incident_id, command)
         self.dashboards.refresh(incident_id)
 
@@ -162,6 +166,19 @@ class SlackEdge:
             while len(self.handled) > REMEMBERED_REQUESTS:
                 self.handled.popitem(last=False)
             return True
+
+
+def reply(respond: Callable[..., Any], **message: Any) -> None:
+    """Answer through the request's ``response_url``. When Slack cannot be reached or refuses
+    the answer, log one line: the work is done either way, and a traceback says nothing more."""
+    try:
+        response = respond(**message)
+    except OSError as error:  # urllib's URLError and socket errors
+        log.warning("slack.reply_failed error=%s", type(error).__name__)
+        return
+    status = getattr(response, "status_code", 200)
+    if status >= 400:
+        log.warning("slack.reply_refused status=%s", status)
 
 
 def request_incident_id(request_key: str) -> str:
