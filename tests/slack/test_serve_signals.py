@@ -88,3 +88,37 @@ def test_a_refused_app_token_ends_socket_mode_with_one_line_naming_it(
     assert "Traceback" not in result.stdout + result.stderr
     assert "Slack refused SLACK_APP_TOKEN (invalid_auth)" in result.stderr
     assert "connections:write" in result.stderr
+
+
+def test_socket_mode_started_while_slack_is_down_says_so_in_one_line_and_serves_once_it_is_up(
+        tmp_path: Path, fake_slack: FakeSlack) -> None:
+    env = prepared_database(tmp_path, fake_slack)
+    fake_slack.stop()  # Slack can't be reached when the bot starts
+    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from incident_bot.entrypoints.cli import main; main()",
+             "serve"],
+            env={**os.environ, **env, "SLACK_APP_TOKEN": "xapp-test-token", "COLUMNS": "80",
+                 "PYTHONPATH": str(ROOT)}, cwd=tmp_path, stdout=stdout, stderr=stderr)
+    try:
+        wait_for(lambda: "not reachable" in out.read_text(), seconds=30)
+        fake_slack.start()  # Slack comes back at the same address
+        wait_for(lambda: fake_slack.socket_clients == 1, seconds=30)
+        fake_slack.push_envelope("slash_commands", command_form(fake_slack, "help",
+                                                                reply="socket"))
+        reply = wait_for(lambda: fake_slack.replies("socket"), seconds=30)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    printed = out.read_text()
+    assert (process.returncode, "Traceback" in printed + err.read_text()) == (0, False)
+    assert [line for line in printed.splitlines() if "not reachable" in line] == [
+        f"incident-bot: Slack is not reachable at SLACK_API_URL ({fake_slack.api_url}): "
+        "serving anyway; commands are served once Socket Mode connects (it keeps trying); "
+        "messages will wait in the outbox and be retried. If this lasts, check the network "
+        "and SLACK_API_URL"]
+    assert "/incident" in reply[0].args["text"]
