@@ -4,9 +4,9 @@ In a terminal a table is drawn to fit the width: a ``whole`` column (ids, keys, 
 masked numbers) is never wrapped or cut, the others wrap between words, and when even that is
 too wide the columns with the highest ``drop`` rank are left out and named under the table.
 Where the columns that are never left out do not fit on their own, each row is printed as
-``column: value`` lines instead. Not in a terminal (a pipe, a file), a table is tab-separated
-lines, the header line first, every value whole; notes then go to standard error so the
-lines stay clean for ``cut`` or ``awk``.
+``column: value`` lines instead, wrapped between words. Not in a terminal (a pipe, a file), a
+table is tab-separated lines, the header line first, every value whole; notes then go to
+standard error so the lines stay clean for ``cut`` or ``awk``.
 """
 
 from __future__ import annotations
@@ -58,8 +58,10 @@ def print_listings(*listings: Listing) -> None:
 
 def print_note(text: str) -> None:
     """A line about a table (a count, a legend): beside it in a terminal, on stderr in a pipe."""
-    console = _common.console if _common.console.is_terminal else _common.err_console
-    console.print(text, markup=False, highlight=False, soft_wrap=True)
+    if _common.console.is_terminal:
+        _common.console.print(text, markup=False, highlight=False)
+    else:
+        _common.err_console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def print_json(records: list[dict[str, Any]]) -> None:
@@ -160,7 +162,8 @@ def _table(listing: Listing, shown: list[int], widths: list[int]) -> Table:
 
 
 def _print_records(console: Console, listing: Listing) -> None:
-    """Too narrow for a table: each row as ``column: value`` lines, nothing cut."""
+    """Too narrow for a table: each row as ``column: value`` lines, wrapped between words (only
+    a word wider than the terminal itself is folded)."""
     lines = [listing.title, ""]
     for row in listing.rows:
         if listing.show_header:
@@ -168,4 +171,4 @@ def _print_records(console: Console, listing: Listing) -> None:
             lines.append("")
         else:
             lines.append(": ".join(row))
-    console.file.write("\n".join(lines) + "\n")
+    console.print(Text("\n".join(lines)), overflow="fold", highlight=False)
