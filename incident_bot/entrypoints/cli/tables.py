@@ -1,23 +1,24 @@
 """The tables the command line prints, whole in any terminal width and in a pipe.
 
-In a terminal a table is drawn to fit the width: a ``whole`` column (ids, keys, role codes,
-masked numbers) is never wrapped or cut, the others wrap between words, and when even that is
-too wide the columns with the highest ``drop`` rank are left out and named under the table.
-Where the columns that are never left out do not fit on their own, each row is printed as
-``column: value`` lines instead, wrapped between words. Not in a terminal (a pipe, a file), a
-table is tab-separated lines, the header line first, every value whole; notes then go to
-standard error so the lines stay clean for ``cut`` or ``awk``.
+In a terminal (or as a Rich renderable, inside a ``Group``) a table is drawn to fit the width:
+a ``whole`` column (ids, keys, role codes, masked numbers) is never wrapped or cut, the others
+wrap between words, and when even that is too wide the columns with the highest ``drop`` rank
+are left out and named under the table. Where the columns that are never left out do not fit
+on their own, each row is printed as ``column: value`` lines instead, wrapped between words.
+Not in a terminal (a pipe, a file), a table is tab-separated lines, the header line first,
+every value whole; notes then go to standard error so the lines stay clean for ``cut`` or
+``awk``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -44,6 +45,10 @@ class Listing:
     def add(self, *cells: object) -> None:
         self.rows.append(["" if cell is None else str(cell) for cell in cells])
 
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        """Rich draws a listing fitted to the width it is given (in a ``Group`` too)."""
+        yield from fitted(self, options.max_width)
+
 
 def print_listings(*listings: Listing) -> None:
     """Each listing as a fitted table in a terminal, or as tab-separated lines (headed by
@@ -53,7 +58,7 @@ def print_listings(*listings: Listing) -> None:
         if not console.is_terminal:
             _print_plain(console, listing, titled=len(listings) > 1)
         else:
-            _print_fitted(console, listing)
+            console.print(listing)
 
 
 def print_note(text: str) -> None:
@@ -86,18 +91,18 @@ def _tab_line(cells: Sequence[str]) -> str:
 # ---- a terminal -----------------------------------------------------------------------------
 
 
-def _print_fitted(console: Console, listing: Listing) -> None:
-    width = console.width
+def fitted(listing: Listing, width: int) -> Iterator[RenderableType]:
+    """The table that fits in ``width`` and a line naming the columns left out; or, when not
+    even the columns that are never left out fit, the rows as lines."""
     shown = fit_columns(listing, width)
     if shown is None:
-        _print_records(console, listing)
+        yield _records(listing)
         return
-    console.print(_table(listing, shown, column_widths(listing, shown, width)))
+    yield _table(listing, shown, column_widths(listing, shown, width))
     left_out = [c.header for i, c in enumerate(listing.columns) if i not in shown]
     if left_out:
-        console.print(f"Not shown at {width} columns: {', '.join(left_out)} (widen the "
-                      "terminal, or pipe the output, to see every column)",
-                      markup=False, highlight=False)
+        yield Text(f"Not shown at {width} columns: {', '.join(left_out)} (widen the terminal, "
+                   "or pipe the output, to see every column)")
 
 
 def fit_columns(listing: Listing, width: int) -> list[int] | None:
@@ -161,7 +166,7 @@ def _table(listing: Listing, shown: list[int], widths: list[int]) -> Table:
     return table
 
 
-def _print_records(console: Console, listing: Listing) -> None:
+def _records(listing: Listing) -> Text:
     """Too narrow for a table: each row as ``column: value`` lines, wrapped between words (only
     a word wider than the terminal itself is folded)."""
     lines = [listing.title, ""]
@@ -171,4 +176,4 @@ def _print_records(console: Console, listing: Listing) -> None:
             lines.append("")
         else:
             lines.append(": ".join(row))
-    console.print(Text("\n".join(lines)), overflow="fold", highlight=False)
+    return Text("\n".join(lines), overflow="fold")
