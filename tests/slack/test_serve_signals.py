@@ -1,5 +1,6 @@
 """``incident-bot serve`` as a process: SIGTERM finishes the work already acked and sends what
-it queued; a refused app token is one line, not a traceback."""
+it queued; a refused token (bot or app) is one line, not a traceback; Slack unreachable at start
+is one line, and Socket Mode connects once Slack answers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from incident_bot.adapters.directory_import import parse_directory
 from incident_bot.entrypoints.slack.edge import wire
@@ -122,3 +125,20 @@ def test_socket_mode_started_while_slack_is_down_says_so_in_one_line_and_serves_
         "messages will wait in the outbox and be retried. If this lasts, check the network "
         "and SLACK_API_URL"]
     assert "/incident" in reply[0].args["text"]
+
+
+@pytest.mark.parametrize("mode", [("serve", "--http", "--port", "0"), ("serve",)])
+def test_a_bot_token_slack_refuses_ends_serve_in_either_mode_with_one_line_naming_it(
+        tmp_path: Path, fake_slack: FakeSlack, mode: tuple[str, ...]) -> None:
+    env = prepared_database(tmp_path, fake_slack)
+    fake_slack.fail_next("auth.test", status=200, error="invalid_auth")
+
+    result = subprocess.run(
+        [sys.executable, "-c", "from incident_bot.entrypoints.cli import main; main()", *mode],
+        env={**os.environ, **env, "SLACK_APP_TOKEN": "xapp-test-token", "COLUMNS": "80",
+             "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+
+    assert (result.returncode, "Traceback" in result.stdout + result.stderr) == (1, False)
+    assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
+        "error: Slack refused SLACK_BOT_TOKEN (invalid_auth): check the token and SLACK_API_URL"]
