@@ -142,8 +142,9 @@ def connect_when_reachable(handler: Any, pause: Callable[[float], object]) -> No
                 "App-Level Tokens) and put it in SLACK_APP_TOKEN") from None
         except (URLError, OSError) as unreachable:
             delay = SOCKET_RETRY_SECONDS[min(attempt, len(SOCKET_RETRY_SECONDS) - 1)]
-            log.info("slack.socket_mode_unreachable error=%s retry_in=%ss",
-                     type(unreachable).__name__, delay)
+            log.log(logging.INFO if attempt else logging.WARNING,
+                    "slack.socket_mode_unreachable error=%s retry_in=%ss",
+                    type(unreachable).__name__, delay)
             pause(delay)
         else:
             if attempt:
