@@ -45,6 +45,7 @@ _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _PHONE_CHARACTERS = re.compile(r"^[0-9+\-(). ]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_DATE_SHAPED = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")  # at most 8 digits: never a UK number
 
 
 @dataclass(frozen=True)
@@ -426,9 +427,11 @@ def mask_typed_number(text: str) -> str:
 
 
 def _quote(text: str) -> str:
-    """Echo a cell in a message, masked if it could be a phone number in the wrong column."""
+    """Echo a cell in a message, masked if it could be a phone number in the wrong column; a
+    date-shaped cell (``2026-13-01``) is shown as typed so the mistake can be seen."""
     digits = sum(c.isdigit() for c in text)
-    return f"'{mask_typed_number(text) if digits >= 7 else text[:40]}'"
+    phone_like = digits >= 7 and not _DATE_SHAPED.fullmatch(text)
+    return f"'{mask_typed_number(text) if phone_like else text[:40]}'"
 
 
 def _one_line(text: str) -> str:

@@ -21,7 +21,8 @@ class _Server(ThreadingHTTPServer):
 
 class LoopbackServer:
     """Subclasses say which request handler serves them (``_handler_class``), the name of the
-    serving thread and how often it polls for shutdown."""
+    serving thread and how often it polls for shutdown. Stopped and started again, a server
+    listens on the port it had (a service coming back at the same address)."""
 
     thread_name = "loopback"
     poll_interval = 0.5  # seconds: the longest ``stop`` waits for the serving loop to notice
@@ -29,6 +30,7 @@ class LoopbackServer:
     def __init__(self) -> None:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._port = 0  # 0: any free port, the first time
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         raise NotImplementedError
@@ -42,8 +44,9 @@ class LoopbackServer:
         self.stop()
 
     def start(self) -> None:
-        server = _Server(("127.0.0.1", 0), self._handler_class())
+        server = _Server(("127.0.0.1", self._port), self._handler_class())
         server.daemon_threads = True
+        self._port = int(server.server_address[1])
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever,
                                         args=(self.poll_interval,), name=self.thread_name,

@@ -1,7 +1,11 @@
-"""`incident-bot db upgrade|current` and `incident-bot log verify|show`, through CliRunner."""
+"""`incident-bot db upgrade|current` and `incident-bot log verify|show`, through CliRunner; a
+missing PostgreSQL driver, through the real command in a process."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +17,7 @@ from incident_bot.adapters.db import head_revision
 from incident_bot.domain.effects import RecordDecision
 from incident_bot.entrypoints.cli import app
 
+ROOT = Path(__file__).parents[2]
 NOW = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
 
 
@@ -86,3 +91,25 @@ def test_log_show_prints_every_entry_as_written(database_url):
     result = run(database_url, "log", "show", "inc-1")
     assert result.exit_code == 0
     assert all(d in result.output for d in ("hold media", "open tier 1 [urgent]", "stand down"))
+
+
+# ---- a PostgreSQL URL without its driver installed ------------------------------------------
+
+WITHOUT_PSYCOPG = ("import sys; sys.modules['psycopg'] = None  # as if never installed\n"
+                   "from incident_bot.entrypoints.cli import main; main()")
+
+
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("db", "current"),
+                                     ("incidents", "list"), ("directory", "list"),
+                                     ("log", "show", "inc-1"), ("report", "inc-1")])
+def test_a_missing_postgresql_driver_is_one_line_saying_how_to_install_it(
+        tmp_path: Path, command: tuple[str, ...]):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80",
+           "DATABASE_URL": "postgresql+psycopg://bot@127.0.0.1:5432/bot"}
+    result = subprocess.run([sys.executable, "-c", WITHOUT_PSYCOPG, *command], env=env,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert (result.returncode, result.stdout, result.stderr.splitlines()) == (1, "", [
+        "error: DATABASE_URL is PostgreSQL but its driver (psycopg) is not installed: run "
+        "`pip install --require-hashes --no-deps -r requirements/postgres.txt` in the checkout "
+        "(`scripts/setup.sh run` does), or `pip install 'incident-bot[postgres]'`"])

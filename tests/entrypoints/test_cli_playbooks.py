@@ -90,8 +90,7 @@ def show(*args: str) -> str:
 
 
 def test_show_lists_roles_with_level_and_deputy():
-    rows = [[cell.strip() for cell in line.split("│")[1:5]]
-            for line in show("small-ct").splitlines()]
+    rows = [line.split("\t")[:4] for line in show("small-ct").splitlines()]
     assert ["engagement_lead", "Community engagement lead", "tactical", "police_silver"] in rows
 
 

@@ -1,5 +1,6 @@
 """``incident-bot serve`` as a process: SIGTERM finishes the work already acked and sends what
-it queued; a refused app token is one line, not a traceback."""
+it queued; a refused token (bot or app) is one line, not a traceback; Slack unreachable at start
+is one line, and Socket Mode connects once Slack answers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from incident_bot.adapters.directory_import import parse_directory
 from incident_bot.entrypoints.slack.edge import wire
@@ -88,3 +91,54 @@ def test_a_refused_app_token_ends_socket_mode_with_one_line_naming_it(
     assert "Traceback" not in result.stdout + result.stderr
     assert "Slack refused SLACK_APP_TOKEN (invalid_auth)" in result.stderr
     assert "connections:write" in result.stderr
+
+
+def test_socket_mode_started_while_slack_is_down_says_so_in_one_line_and_serves_once_it_is_up(
+        tmp_path: Path, fake_slack: FakeSlack) -> None:
+    env = prepared_database(tmp_path, fake_slack)
+    fake_slack.stop()  # Slack can't be reached when the bot starts
+    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from incident_bot.entrypoints.cli import main; main()",
+             "serve"],
+            env={**os.environ, **env, "SLACK_APP_TOKEN": "xapp-test-token", "COLUMNS": "80",
+                 "PYTHONPATH": str(ROOT)}, cwd=tmp_path, stdout=stdout, stderr=stderr)
+    try:
+        wait_for(lambda: "not reachable" in out.read_text(), seconds=30)
+        fake_slack.start()  # Slack comes back at the same address
+        wait_for(lambda: fake_slack.socket_clients == 1, seconds=30)
+        fake_slack.push_envelope("slash_commands", command_form(fake_slack, "help",
+                                                                reply="socket"))
+        reply = wait_for(lambda: fake_slack.replies("socket"), seconds=30)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    printed = out.read_text()
+    assert (process.returncode, "Traceback" in printed + err.read_text()) == (0, False)
+    assert [line for line in printed.splitlines() if "not reachable" in line] == [
+        f"incident-bot: Slack is not reachable at SLACK_API_URL ({fake_slack.api_url}): "
+        "serving anyway; commands are served once Socket Mode connects (it keeps trying); "
+        "messages will wait in the outbox and be retried. If this lasts, check the network "
+        "and SLACK_API_URL"]
+    assert "/incident" in reply[0].args["text"]
+
+
+@pytest.mark.parametrize("mode", [("serve", "--http", "--port", "0"), ("serve",)])
+def test_a_bot_token_slack_refuses_ends_serve_in_either_mode_with_one_line_naming_it(
+        tmp_path: Path, fake_slack: FakeSlack, mode: tuple[str, ...]) -> None:
+    env = prepared_database(tmp_path, fake_slack)
+    fake_slack.fail_next("auth.test", status=200, error="invalid_auth")
+
+    result = subprocess.run(
+        [sys.executable, "-c", "from incident_bot.entrypoints.cli import main; main()", *mode],
+        env={**os.environ, **env, "SLACK_APP_TOKEN": "xapp-test-token", "COLUMNS": "80",
+             "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+
+    assert (result.returncode, "Traceback" in result.stdout + result.stderr) == (1, False)
+    assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
+        "error: Slack refused SLACK_BOT_TOKEN (invalid_auth): check the token and SLACK_API_URL"]

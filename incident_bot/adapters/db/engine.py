@@ -58,8 +58,15 @@ def _postgres_engine(url: URL) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True,
-                         connect_args=connect_args)
+    try:
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                             connect_args=connect_args)
+    except ModuleNotFoundError as missing:  # the driver is an extra, not in requirements/run.txt
+        raise ConfigError(
+            f"DATABASE_URL is PostgreSQL but its driver ({missing.name}) is not installed: run "
+            "`pip install --require-hashes --no-deps -r requirements/postgres.txt` in the "
+            "checkout (`scripts/setup.sh run` does), or `pip install 'incident-bot[postgres]'`"
+        ) from None
 
 
 def _sqlite_engine(url: URL) -> Engine:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from incident_bot.errors import IncidentBotError
 from incident_bot.settings import Settings, load_settings
@@ -27,7 +28,10 @@ def exits_on_error() -> Iterator[None]:
     try:
         yield
     except IncidentBotError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        # One line however narrow the terminal (soft_wrap), and the message's own brackets
+        # ("incident-bot[postgres]") printed as written, never read as console markup.
+        err_console.print(Text.assemble(("error:", "red"), f" {exc}"), soft_wrap=True,
+                          highlight=False)
         raise typer.Exit(1) from None
 
 

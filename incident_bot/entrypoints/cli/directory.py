@@ -10,17 +10,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from incident_bot.adapters.db import SqlUnitOfWork, make_engine, upgrade
 from incident_bot.adapters.directory_import import ImportReport, import_directory
 from incident_bot.adapters.playbook_loader import load_playbooks
 from incident_bot.domain.directory import Person
 from incident_bot.entrypoints.cli import _common
+from incident_bot.entrypoints.cli.tables import (
+    Column,
+    Listing,
+    print_json,
+    print_listings,
+    print_note,
+)
 from incident_bot.errors import ConfigError
 from incident_bot.service.personal_data import erase_person
 
@@ -61,6 +66,8 @@ def import_(
 def list_(
     tier: Annotated[int | None, typer.Option("--tier", help="Only contacts in this tier.")] = None,
     role: Annotated[str | None, typer.Option("--role", help="Only holders of this role.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print a JSON array (every field, whole) instead of a table.")] = False,
 ) -> None:
     """Show the directory as a table (phone numbers masked)."""
     with _common.exits_on_error(), _unit_of_work() as uow:
@@ -68,12 +75,15 @@ def list_(
         _audit(uow, "directory.list", "viewed", f"tier={tier} role={role}")
         uow.commit()
     shown = select_people(people, tier, role)
+    if as_json:
+        print_json([_listed(person) for person in shown])
+        return
     if not people:
         _common.console.print("The directory is empty: import a file with "
                               "'incident-bot directory import FILE'.", markup=False)
         return
-    _common.console.print(directory_table(shown))
-    _common.console.print(f"{len(shown)} of {len(people)} people", markup=False)
+    print_listings(directory_listing(shown))
+    print_note(f"{len(shown)} of {len(people)} people")
 
 
 @app.command()
@@ -117,19 +127,32 @@ def select_people(people: list[Person], tier: int | None, role: str | None) -> l
             if (tier is None or p.tier == tier) and (role is None or role in p.roles)]
 
 
-def directory_table(people: list[Person]) -> Table:
-    table = Table(title="Directory", title_justify="left")
-    for column in ("key", "name", "organisation", "roles", "tier", "channels", "lang",
-                   "phone", "slack", "deputy", "verified"):
-        table.add_column(column, no_wrap=column in ("key", "phone", "slack", "verified"))
+DIRECTORY_COLUMNS = (
+    Column("key", whole=True), Column("name", drop=1), Column("organisation", drop=6),
+    Column("roles", drop=2), Column("tier", whole=True, drop=3), Column("channels", drop=5),
+    Column("lang", whole=True, drop=7), Column("phone", whole=True, drop=4),
+    Column("slack", whole=True, drop=8), Column("deputy", whole=True, drop=9),
+    Column("verified", whole=True, drop=10))
+
+
+def directory_listing(people: list[Person]) -> Listing:
+    listing = Listing("Directory", DIRECTORY_COLUMNS)
     for person in people:
-        cells = (person.key, person.name, person.organisation, ", ".join(person.roles),
-                 person.tier, ", ".join(c.value for c in person.channels), person.language,
-                 person.masked_phone if person.phone else "", person.slack_user_id,
-                 person.deputy, person.verified_on)
-        # Text() so that brackets in names are shown, never read as console markup.
-        table.add_row(*(Text("" if cell is None else str(cell)) for cell in cells))
-    return table
+        listing.add(person.key, person.name, person.organisation, ", ".join(person.roles),
+                    person.tier, ", ".join(c.value for c in person.channels), person.language,
+                    person.masked_phone if person.phone else "", person.slack_user_id,
+                    person.deputy, person.verified_on)
+    return listing
+
+
+def _listed(person: Person) -> dict[str, Any]:
+    """A person as ``list --json`` prints them: the phone number masked, as in the table."""
+    return {"key": person.key, "name": person.name, "organisation": person.organisation,
+            "roles": list(person.roles), "tier": person.tier,
+            "channels": [c.value for c in person.channels], "language": person.language,
+            "phone": person.masked_phone if person.phone else None,
+            "slack_user_id": person.slack_user_id, "deputy": person.deputy,
+            "verified_on": person.verified_on.isoformat() if person.verified_on else None}
 
 
 def _print_import(report: ImportReport) -> None:

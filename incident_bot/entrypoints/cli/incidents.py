@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from incident_bot.adapters.db import SqlUnitOfWork, make_engine, require_head
 from incident_bot.domain.directory import Person, mask_phone
 from incident_bot.domain.incident_model import Incident
-from incident_bot.entrypoints.cli._common import console, exits_on_error, settings, write_output
-from incident_bot.service.ports import DecisionEntry, OutboxItem
+from incident_bot.entrypoints.cli._common import exits_on_error, settings, write_output
+from incident_bot.entrypoints.cli.tables import Column, Listing, print_json, print_listings
+from incident_bot.service.ports import DecisionEntry, IncidentRecord, OutboxItem
 
 log = logging.getLogger("incident_bot.cli.incidents")
 app = typer.Typer(help="Incidents in the database: list them, export one as JSON.",
@@ -57,19 +56,36 @@ def _user() -> str:
 # ---- list -----------------------------------------------------------------------------------
 
 
+JsonOpt = Annotated[bool, typer.Option(
+    "--json", help="Print a JSON array (every field, whole) instead of a table.")]
+INCIDENT_COLUMNS = (Column("id", whole=True), Column("status", whole=True),
+                    Column("playbook", whole=True, drop=2), Column("area", drop=4),
+                    Column("T0 (UTC)", drop=3), Column("created (UTC)", whole=True, drop=5),
+                    Column("updated (UTC)", whole=True, drop=1))
+
+
 @app.command("list")
-def list_incidents() -> None:
-    """Every incident, oldest first: id, playbook, status, area, T0, started, last change."""
+def list_incidents(as_json: JsonOpt = False) -> None:
+    """Every incident, oldest first: id, status, playbook, area, T0, started, last change."""
     with exits_on_error(), _unit_of_work() as uow:
         records = uow.incidents.all()
-    table = Table("id", "playbook", "status", "area", "T0 (UTC)", "created (UTC)",
-                  "updated (UTC)", title=f"Incidents ({len(records)})", title_justify="left")
+    if as_json:
+        print_json([_listed(record) for record in records])
+        return
+    listing = Listing(f"Incidents ({len(records)})", INCIDENT_COLUMNS)
     for record in records:
         params = record.document.get("params", {})
-        cells = (record.id, record.playbook_id, record.status, params.get("area", ""),
-                 params.get("t0", ""), _stamp(record.created_at), _stamp(record.updated_at))
-        table.add_row(*(Text(str(cell)) for cell in cells))
-    console.print(table)
+        listing.add(record.id, record.status, record.playbook_id, params.get("area", ""),
+                    params.get("t0", ""), _stamp(record.created_at), _stamp(record.updated_at))
+    print_listings(listing)
+
+
+def _listed(record: IncidentRecord) -> dict[str, Any]:
+    params = record.document.get("params", {})
+    return {"id": record.id, "status": record.status, "playbook_id": record.playbook_id,
+            "area": params.get("area"), "t0": params.get("t0"),
+            "created_at": record.created_at.isoformat(),
+            "updated_at": record.updated_at.isoformat()}
 
 
 def _stamp(moment: datetime) -> str:

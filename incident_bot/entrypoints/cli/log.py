@@ -9,12 +9,11 @@ from datetime import datetime
 
 import typer
 from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 
 from incident_bot.adapters.db import SqlUnitOfWork, make_engine, require_head
 from incident_bot.domain.decision_log import verify_chain
 from incident_bot.entrypoints.cli._common import console, err_console, exits_on_error, settings
+from incident_bot.entrypoints.cli.tables import Column, Listing, print_listings
 from incident_bot.service.ports import DecisionEntry
 
 app = typer.Typer(help="The decision log.", no_args_is_help=True)
@@ -48,20 +47,23 @@ def show(incident: str) -> None:
     """Print the decision log, oldest entry first (times in UTC)."""
     with exits_on_error():
         entries = _entries(incident)
-    table = Table("#", "decided (UTC)", "recorded (UTC)", "kind", "decision", "rationale",
-                  "options rejected", "decided by", "recorded by", "refers to",
-                  title=f"decision log of {escape(incident)}")
+    table = Listing(f"decision log of {incident}", LOG_COLUMNS)
     for entry in entries:
-        table.add_row(*_cells(entry))
-    console.print(table)
+        table.add(*_cells(entry))
+    print_listings(table)
 
 
-def _cells(entry: DecisionEntry) -> list[Text]:
-    # Text, not str: a decision containing "[...]" must print as written, not as rich markup.
-    values = [str(entry.seq), _when(entry.decided_at), _when(entry.recorded_at), entry.kind,
-              entry.decision, entry.rationale, entry.options_rejected, entry.decided_by,
-              entry.recorded_by, "" if entry.refers_to is None else str(entry.refers_to)]
-    return [Text(value) for value in values]
+LOG_COLUMNS = (
+    Column("#", whole=True), Column("decided (UTC)", whole=True, drop=2),
+    Column("recorded (UTC)", whole=True, drop=6), Column("kind", whole=True, drop=3),
+    Column("decision"), Column("rationale", drop=4), Column("options rejected", drop=7),
+    Column("decided by", drop=1), Column("recorded by", drop=8), Column("refers to", drop=5))
+
+
+def _cells(entry: DecisionEntry) -> list[str]:
+    return [str(entry.seq), _when(entry.decided_at), _when(entry.recorded_at), entry.kind,
+            entry.decision, entry.rationale, entry.options_rejected, entry.decided_by,
+            entry.recorded_by, "" if entry.refers_to is None else str(entry.refers_to)]
 
 
 def _when(moment: datetime) -> str:

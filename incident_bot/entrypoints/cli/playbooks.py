@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from incident_bot.adapters.playbook_loader import LoadResult, load_playbooks
 from incident_bot.domain.durations import RelativeTime, format_duration
 from incident_bot.domain.playbook import Gate, Playbook, TaskDef, Tier
 from incident_bot.entrypoints.cli import _common
+from incident_bot.entrypoints.cli.tables import Column, Listing, print_listings
 from incident_bot.errors import ConfigError, Problem
 
 app = typer.Typer(help="Check playbook files and show what a playbook contains.",
@@ -61,8 +60,7 @@ def show(playbook_id: Annotated[str, typer.Argument(help="The playbook's id.")],
     if playbook is None:
         _explain_missing(playbook_id, folder, result)
         raise typer.Exit(1)
-    for table in playbook_tables(playbook):
-        _common.console.print(table)
+    print_listings(*playbook_listings(playbook))
 
 
 def _templates_dir(option: Path | None) -> Path:
@@ -121,27 +119,15 @@ def _explain_missing(playbook_id: str, folder: Path, result: LoadResult) -> None
     _common.err_console.print(message, markup=False, highlight=False)
 
 
-def playbook_tables(playbook: Playbook) -> list[Table]:
+def playbook_listings(playbook: Playbook) -> list[Listing]:
     """The tables ``show`` prints, in reading order."""
     return [_summary_table(playbook), _roles_table(playbook), _tiers_table(playbook),
             _briefing_table(playbook), _messages_table(playbook), _tasks_table(playbook)]
 
 
-def _table(title: str, *columns: str) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for column in columns:
-        table.add_column(column)
-    return table
-
-
-def _row(table: Table, *cells: object) -> None:
-    # Text() so that brackets in titles are shown, never read as console markup.
-    table.add_row(*(Text("" if cell is None else str(cell)) for cell in cells))
-
-
-def _summary_table(playbook: Playbook) -> Table:
-    table = _table(f"{playbook.title} ({playbook.id})", "", "")
-    table.show_header = False
+def _summary_table(playbook: Playbook) -> Listing:
+    table = Listing(f"{playbook.title} ({playbook.id})", (Column("", whole=True), Column("")),
+                    show_header=False)
     for name, value in (
         ("classification", playbook.classification.value),
         ("started by", ", ".join(playbook.started_by)),
@@ -150,25 +136,30 @@ def _summary_table(playbook: Playbook) -> Table:
         ("SMS budget", f"{playbook.sms_segment_budget} segments"),
         ("file", playbook.source),
     ):
-        _row(table, name, value)
+        table.add(name, value)
     return table
 
 
-def _roles_table(playbook: Playbook) -> Table:
-    table = _table("Roles", "code", "title", "level", "deputy", "need to know")
+def _roles_table(playbook: Playbook) -> Listing:
+    table = Listing("Roles", (Column("code", whole=True), Column("title", drop=1),
+                              Column("level", whole=True, drop=3),
+                              Column("deputy", whole=True, drop=2),
+                              Column("need to know", drop=4)))
     for role in playbook.roles:
-        _row(table, role.code, role.title, role.level.value, role.deputy or "-",
+        table.add(role.code, role.title, role.level.value, role.deputy or "-",
              "yes" if role.need_to_know else "")
     return table
 
 
-def _tiers_table(playbook: Playbook) -> Table:
-    table = _table("Ring-round tiers", "tier", "title", "callers / backup / senior",
-                   "per caller", "target", "deadline", "amber / red", "ladder")
+def _tiers_table(playbook: Playbook) -> Listing:
+    table = Listing("Ring-round tiers", (
+        Column("tier", whole=True), Column("title", drop=1), Column("callers / backup / senior"),
+        Column("per caller", drop=5), Column("target", drop=4), Column("deadline", drop=3),
+        Column("amber / red", drop=6), Column("ladder", drop=2)))
     for tier in playbook.tiers:
         people = " / ".join(r or "-" for r in (tier.caller_role, tier.backup_role,
                                                tier.senior_role))
-        _row(table, tier.number, tier.title, people, tier.fan_out, _percent(tier.coverage_target),
+        table.add(tier.number, tier.title, people, tier.fan_out, _percent(tier.coverage_target),
              tier.deadline or "-", f"{format_duration(tier.amber_after)} / "
              f"{format_duration(tier.red_after)}", describe_ladder(tier))
     return table
@@ -180,12 +171,14 @@ def describe_ladder(tier: Tier) -> str:
     return " → ".join(rungs) or "-"
 
 
-def _briefing_table(playbook: Playbook) -> Table:
-    table = _table("Briefing order", "#", "step", "audience", "briefed by", "message",
-                   "opens when", "due")
+def _briefing_table(playbook: Playbook) -> Listing:
+    table = Listing("Briefing order", (
+        Column("#", whole=True), Column("step"), Column("audience", drop=3),
+        Column("briefed by"), Column("message", drop=4), Column("opens when", drop=2),
+        Column("due", drop=1)))
     for number, step in enumerate(playbook.briefing, start=1):
         title = f"{step.id}: {step.title}" + (" [MEDIA HOLD]" if step.media_hold else "")
-        _row(table, number, title, step.audience.describe(), step.briefed_by,
+        table.add(number, title, step.audience.describe(), step.briefed_by,
              step.message or "-", describe_gate(step.gate), step.due or "-")
     return table
 
@@ -204,18 +197,22 @@ def describe_gate(gate: Gate) -> str:
     return "; ".join(parts)
 
 
-def _messages_table(playbook: Playbook) -> Table:
-    table = _table("Key messages", "id", "channels", "languages", "approvers", "embargo")
+def _messages_table(playbook: Playbook) -> Listing:
+    table = Listing("Key messages", (
+        Column("id", whole=True), Column("channels", drop=3), Column("languages", drop=2),
+        Column("approvers"), Column("embargo", drop=1)))
     for message in playbook.messages:
-        _row(table, message.id, ", ".join(c.value for c in message.channels),
+        table.add(message.id, ", ".join(c.value for c in message.channels),
              ", ".join(message.languages), ", ".join(message.approvers), message.embargo or "-")
     return table
 
 
-def _tasks_table(playbook: Playbook) -> Table:
-    table = _table("Tasks by due time", "due", "task", "owner", "depends on", "phase")
+def _tasks_table(playbook: Playbook) -> Listing:
+    table = Listing("Tasks by due time", (
+        Column("due", drop=2), Column("task"), Column("owner"), Column("depends on", drop=3),
+        Column("phase", drop=1)))
     for task in sorted(playbook.tasks, key=lambda t: _due_order(t, playbook)):
-        _row(table, task.due, f"{task.id}: {task.title}", task.owner,
+        table.add(task.due, f"{task.id}: {task.title}", task.owner,
              ", ".join(task.depends_on) or "-", task.phase or "-")
     return table
 

@@ -7,9 +7,12 @@ tick that fires due timers, sends the outbox and refreshes dashboards every seco
 
 from __future__ import annotations
 
+import itertools
 import logging
 import signal
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.error import URLError
 
@@ -29,6 +32,7 @@ from incident_bot.errors import ConfigError, IncidentBotError
 from incident_bot.settings import Settings
 
 log = logging.getLogger("incident_bot.serve")
+SOCKET_RETRY_SECONDS = (1, 2, 5, 10, 30)  # then every 30 s until Slack answers
 
 
 def serve(
@@ -46,7 +50,7 @@ def serve(
         with serving_lock(config.database_url.get_secret_value()):
             edge = wire(config)  # bootstrap builds the Twilio ports (and their pacing) itself
             favour_acks()
-            check_slack(edge)
+            check_slack(edge, socket_mode)
             edge.services.dispatcher.pace_chat()  # Slack: about one post a second per channel
             reopen_missing_channels(edge)
             scheduler = build_scheduler(edge.tick, config.tick_seconds)
@@ -80,9 +84,10 @@ def last_tick(edge: SlackEdge) -> None:
         log.warning("serve.last_tick_failed error=%s", type(error).__name__)
 
 
-def check_slack(edge: SlackEdge) -> None:
+def check_slack(edge: SlackEdge, socket_mode: bool = False) -> None:
     """A wrong token is a setting to fix now; Slack being unreachable is not fatal (sends wait
-    in the outbox and are retried), so the bot starts and says so."""
+    in the outbox and are retried, Socket Mode keeps trying to connect), so the bot starts and
+    says so in one line."""
     try:
         identity = edge.client.auth_test()
     except SlackApiError as refused:
@@ -91,10 +96,18 @@ def check_slack(edge: SlackEdge) -> None:
     except (URLError, OSError) as unreachable:
         log.warning("slack.unreachable error=%s: serving anyway; messages wait in the outbox",
                     type(unreachable).__name__)
-        console.print("incident-bot: Slack is not reachable yet; messages will wait in the "
-                      "outbox and be retried")
+        console.print(unreachable_line(edge.client.base_url, socket_mode), soft_wrap=True,
+                      markup=False, highlight=False)
         return
     log.info("slack.connected team=%s bot=%s", identity.get("team"), identity.get("user"))
+
+
+def unreachable_line(api_url: str, socket_mode: bool) -> str:
+    waits = ("commands are served once Socket Mode connects (it keeps trying); " if socket_mode
+             else "")
+    return (f"incident-bot: Slack is not reachable at SLACK_API_URL ({api_url}): serving "
+            f"anyway; {waits}messages will wait in the outbox and be retried. If this lasts, "
+            "check the network and SLACK_API_URL")
 
 
 def socket_mode_handler(edge: SlackEdge, config: Settings) -> Any:
@@ -106,19 +119,37 @@ def socket_mode_handler(edge: SlackEdge, config: Settings) -> Any:
                              web_client=edge.client)
 
 
-def run_socket_mode(handler: Any) -> None:
-    """Connect, then serve until interrupted; an app token Slack refuses is a setting to fix."""
+def run_socket_mode(handler: Any, pause: Callable[[float], object] = time.sleep) -> None:
+    """Connect (waiting for Slack if need be), then serve until interrupted."""
     try:
-        handler.connect()
-    except SlackApiError as refused:
-        raise ConfigError(
-            f"Slack refused SLACK_APP_TOKEN ({refused.response.get('error')}): create an "
-            "app-level token with the connections:write scope (Basic Information → App-Level "
-            "Tokens) and put it in SLACK_APP_TOKEN") from None
-    try:
+        connect_when_reachable(handler, pause)
         threading.Event().wait()  # the handler's threads serve; Ctrl-C or SIGTERM ends this
     finally:
         handler.close()  # no new envelopes while the work pool drains
+
+
+def connect_when_reachable(handler: Any, pause: Callable[[float], object]) -> None:
+    """Open the Socket Mode connection. While Slack can't be reached, try again after
+    ``SOCKET_RETRY_SECONDS`` rather than end, as HTTP mode does: timers, texts and calls go on
+    meanwhile. An app token Slack refuses is a setting to fix now."""
+    for attempt in itertools.count():
+        try:
+            handler.connect()
+        except SlackApiError as refused:
+            raise ConfigError(
+                f"Slack refused SLACK_APP_TOKEN ({refused.response.get('error')}): create an "
+                "app-level token with the connections:write scope (Basic Information → "
+                "App-Level Tokens) and put it in SLACK_APP_TOKEN") from None
+        except (URLError, OSError) as unreachable:
+            delay = SOCKET_RETRY_SECONDS[min(attempt, len(SOCKET_RETRY_SECONDS) - 1)]
+            log.log(logging.INFO if attempt else logging.WARNING,
+                    "slack.socket_mode_unreachable error=%s retry_in=%ss",
+                    type(unreachable).__name__, delay)
+            pause(delay)
+        else:
+            if attempt:
+                console.print("incident-bot: Slack Socket Mode connected", markup=False)
+            return
 
 
 def run_http(edge: SlackEdge, config: Settings, host: str, port: int, threads: int) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from incident_bot.adapters.templates import TemplateMeta, TemplateStore
 from incident_bot.domain.sms import (
@@ -16,6 +15,7 @@ from incident_bot.domain.sms import (
     smart_encode,
 )
 from incident_bot.entrypoints.cli import _common
+from incident_bot.entrypoints.cli.tables import Column, Listing, print_listings, print_note
 from incident_bot.errors import ConfigError
 
 app = typer.Typer(help="Preview key-message templates and their SMS cost.", no_args_is_help=True)
@@ -55,13 +55,15 @@ def list_templates() -> None:
                 for t in store.templates()}
     languages = sorted({lang for by_lang in rows.values() for lang in by_lang},
                        key=lambda lang: (lang != "en", lang))
-    table = Table("template", "kind", *languages, title=f"Templates in {store.root}")
+    columns = (Column("template", whole=True), Column("kind", whole=True, drop=1),
+               *(Column(lang, whole=True) for lang in languages))
+    table = Listing(f"Templates in {store.root}", columns)
     for template, by_lang in rows.items():
         kind = next(iter(by_lang.values())).kind
-        table.add_row(template, kind, *(_cell(by_lang.get(lang)) for lang in languages))
-    _common.console.print(table)
-    _common.console.print("reviewed = checked by a native speaker; "
-                          "unreviewed = machine translation, check before use")
+        table.add(template, kind, *(_cell(by_lang.get(lang)) for lang in languages))
+    print_listings(table)
+    print_note("reviewed = checked by a native speaker; "
+               "unreviewed = machine translation, check before use")
 
 
 def parse_vars(pairs: list[str]) -> dict[str, str]:
