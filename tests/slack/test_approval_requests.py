@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack.text import escape
 from incident_bot.domain.commands import ApproveMessage
 from incident_bot.domain.messages import VersionStatus
 from incident_bot.entrypoints.slack.edge import SlackEdge
@@ -53,7 +54,7 @@ def test_every_approver_is_asked_in_a_dm_for_each_version_one_and_the_button_app
             assert user is not None
             dm = approve_buttons(fake_slack, user).get(f"{incident_id}|{message.id}|1")
             assert dm is not None, f"{key} was not asked to approve {message.id} v1"
-            assert v1.texts["en"].splitlines()[0] in section_texts(dm)
+            assert escape(v1.texts["en"]) in section_texts(dm)
 
     for user, stamp in ((KWAME, "1.1"), (SAM, "1.2")):
         slack_post(server, action_form(fake_slack, user, views.MESSAGE_APPROVE,
