@@ -324,8 +324,9 @@ def on_opened(incident: Incident, change: Change, now: datetime) -> list[Effect]
 
 def _start_rounds(incident: Incident, tiers: tuple[int, ...], now: datetime) -> list[Effect]:
     """Start each tier's ring-round once its script and SMS have an approved version: a caller
-    or a contact must never get an unapproved or empty message (the step's announcement asks
-    the approvers; approval then starts the round through :func:`start_ready_rounds`)."""
+    or a contact must never get an unapproved or empty message (the approvers were asked and
+    the coordinator is flagged: :mod:`incident_bot.domain.approvals`; approval then starts the
+    round through :func:`start_ready_rounds`)."""
     defined = {t.number for t in incident.playbook.tiers}
     ctx = round_context(incident, now)
     effects: list[Effect] = []
