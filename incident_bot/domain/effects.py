@@ -70,7 +70,8 @@ class Notify:
 # Incident notices: what the whole cell must see at once (docs/slack.md, "Notices before
 # chatter"). They go first in the outbox and have a lane of their own in the chat pace.
 NOTICE_PURPOSES = frozenset({"incident.compromised", "incident.standing_down",
-                             "ringround.flag", "ringround.red", "ringround.coverage_short"})
+                             "ringround.flag", "ringround.held", "ringround.red",
+                             "ringround.coverage_short"})
 NOTICE_OPENINGS = frozenset({"override", "compromised"})  # how a "briefing.opened" step opened
 NOTICE_PRIORITY = 0
 NOTICE_LANE, CHATTER_LANE = "notice", "chat"

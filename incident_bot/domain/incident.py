@@ -9,7 +9,8 @@ incident exactly as it was.
 Lifecycle (the table is :data:`TRANSITIONS`): ``prebrief`` (before T0: need-to-know roles only)
 → ``active`` (at T0) → ``standing_down`` → ``closed``. Every command and timer first catches up
 with the clocks (a late ``incident.t0`` timer changes nothing that a command did not already do)
-and finally *settles* the briefing order (:func:`incident_model.settle`).
+and finally *settles* the briefing order (:func:`incident_model.settle`) and follows up what
+waits on approval (:func:`approvals.follow_up`: approval requests, held ring-round flags).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
-from incident_bot.domain import briefing, messages, ringround, tasks
+from incident_bot.domain import approvals, briefing, messages, ringround, tasks
 from incident_bot.domain.briefing import Briefing
 from incident_bot.domain.commands import PROVIDER_EVENTS, Command
 from incident_bot.domain.directory import Person, mask_phone
@@ -94,7 +95,7 @@ def start_incident(
     effects += briefing.gate_timers(incident_id, playbook, incident.clocks)
     effects += tasks.create_tasks(incident.tasks, task_context(incident), playbook.tasks, t0, e0,
                                   now)
-    return incident, effects + settle(incident, now)
+    return incident, effects + _settle(incident, now)
 
 
 def _initial_e0(playbook: Playbook, params: IncidentParams, t0: datetime) -> datetime | None:
@@ -161,7 +162,7 @@ def handle(incident: Incident, command: Command, now: datetime, *,
     try:
         effects = _catch_up(incident, now)
         effects += _dispatch(incident, command, now)
-        return effects + settle(incident, now)
+        return effects + _settle(incident, now)
     except Exception:  # refused, or a bug: either way the incident must not half-change
         if saved is not None:
             _restore(incident, saved)
@@ -221,7 +222,12 @@ def _on_timer(incident: Incident, kind: str, payload: Mapping[str, str | int],
                                       payload, now)
     elif namespace == "task":
         effects += tasks.on_timer(incident.tasks, task_context(incident), kind, payload, now)
-    return effects + settle(incident, now)  # briefing.* timers only need settling
+    return effects + _settle(incident, now)  # briefing.* timers only need settling
+
+
+def _settle(incident: Incident, now: datetime) -> list[Effect]:
+    """Settle the briefing order, then ask for every draft and flag every round held on one."""
+    return settle(incident, now) + approvals.follow_up(incident)
 
 
 def _catch_up(incident: Incident, now: datetime) -> list[Effect]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from incident_bot.domain import briefing, messages, ringround, tasks
+from incident_bot.domain import approvals, briefing, messages, ringround, tasks
 from incident_bot.domain.commands import (
     AcceptCallList,
     AckTask,
@@ -161,9 +161,8 @@ def draft_message(inc: Incident, c: DraftMessage, now: datetime) -> list[Effect]
     body = (f"{message.id} v{version.number} drafted by {inc.name(c.by)} "
             f"({', '.join(version.texts)}): awaiting approval by {', '.join(message.approvers)}.")
     data: dict[str, str | int] = {"message": message.id, "version": version.number}
-    approvers = inc.roles.holders_of_any(message.approvers)
     return [announce(inc, "message.drafted", body, data),
-            *tell(inc, approvers, "message.approval_needed", body, data)]
+            *approvals.ask(inc, message, version, body)]
 
 
 def approve_message(inc: Incident, c: ApproveMessage, now: datetime) -> list[Effect]:
@@ -207,9 +206,8 @@ def add_translation(inc: Incident, c: AddTranslation, now: datetime) -> list[Eff
     # v(n) was approved: the translation is a new version and needs approving like a draft
     body = (f"{added} as a new version (v{c.version} was approved and stays in use): awaiting "
             f"approval by {', '.join(message.approvers)}.")
-    approvers = inc.roles.holders_of_any(message.approvers)
     return [announce(inc, "message.translated", body, data),
-            *tell(inc, approvers, "message.approval_needed", body, data)]
+            *approvals.ask(inc, message, version, body)]
 
 
 def release_message(inc: Incident, c: ReleaseMessage, now: datetime) -> list[Effect]:

@@ -324,8 +324,9 @@ def on_opened(incident: Incident, change: Change, now: datetime) -> list[Effect]
 
 def _start_rounds(incident: Incident, tiers: tuple[int, ...], now: datetime) -> list[Effect]:
     """Start each tier's ring-round once its script and SMS have an approved version: a caller
-    or a contact must never get an unapproved or empty message (the step's announcement asks
-    the approvers; approval then starts the round through :func:`start_ready_rounds`)."""
+    or a contact must never get an unapproved or empty message (the approvers were asked and
+    the coordinator is flagged: :mod:`incident_bot.domain.approvals`; approval then starts the
+    round through :func:`start_ready_rounds`)."""
     defined = {t.number for t in incident.playbook.tiers}
     ctx = round_context(incident, now)
     effects: list[Effect] = []
@@ -343,12 +344,19 @@ def _round_messages_approved(incident: Incident, tier_number: int) -> bool:
 
 def start_ready_rounds(incident: Incident, now: datetime) -> list[Effect]:
     """Start the rounds of opened steps that were waiting for their messages' approval."""
+    tiers = held_tiers(incident)
+    return _start_rounds(incident, tiers, now) if tiers else []
+
+
+def held_tiers(incident: Incident) -> tuple[int, ...]:
+    """Ring-round tiers whose briefing step has opened but whose round has not started (after
+    :func:`settle`: held until their script and SMS message are approved)."""
     opened = (briefing.StepStatus.OPEN, briefing.StepStatus.COMPLETE)
-    tiers = sorted({tier for step in incident.playbook.briefing
-                    if incident.briefing.get(step.id).status in opened
-                    for tier in step.audience.tiers
-                    if tier not in incident.ringround.tiers})
-    return _start_rounds(incident, tuple(tiers), now) if tiers else []
+    defined = {t.number for t in incident.playbook.tiers} - {PUBLIC_TIER}
+    return tuple(sorted({tier for step in incident.playbook.briefing
+                         if incident.briefing.get(step.id).status in opened
+                         for tier in step.audience.tiers
+                         if tier in defined and tier not in incident.ringround.tiers}))
 
 
 def on_completed(incident: Incident, change: Change) -> list[Effect]:

@@ -3,7 +3,8 @@ Standard library only.
 
 A message's versions are numbered from 1 (the drafts rendered from the playbook's templates at
 start). A version never changes once written, except that a translation may be added to the
-*latest* version while it is a draft (translating an approved version makes a new draft). A
+*latest* version while it is a draft (translating an approved version makes a new draft); a
+version also records whom it was sent to for approval (:mod:`incident_bot.domain.approvals`). A
 version is approved when every approver role in the playbook has approved it; approving a
 version supersedes every earlier one. Under the playbook's two-person rule an author of a
 version (:func:`authors`) is never its only approver. Only the current approved version
@@ -68,6 +69,8 @@ class Version:
     withdrawn_by: str | None = None
     withdraw_reason: str = ""
     added_languages: dict[str, str] = field(default_factory=dict)  # translation → who added it
+    asked: list[str] = field(default_factory=list)  # who was sent a request to approve it
+    round_flagged: bool = False  # a red flag said a held ring-round waits on it
 
     @property
     def status(self) -> VersionStatus:
@@ -94,6 +97,7 @@ class Version:
         return cls(**{**d, **{name: from_iso(d[name]) for name in times},
                       "drafted_at": datetime.fromisoformat(d["drafted_at"]),
                       "texts": dict(d["texts"]), "added_languages": dict(d["added_languages"]),
+                      "asked": list(d.get("asked", ())),
                       "approvals": [Approval(a["role"], a["by"], datetime.fromisoformat(a["at"]))
                                     for a in d["approvals"]]})
 
@@ -253,11 +257,16 @@ def approve(book: MessageBook, message: KeyMessage, number: int, roles: Sequence
     if two_person and _would_complete(version, message, new):
         _check_second_person(version, subject, by, new, approvers)
     version.approvals += [Approval(role, by, now) for role in new]
-    awaiting = tuple(r for r in message.approvers if r not in version.approved_roles())
+    awaiting = awaiting_roles(message, version)
     if not new or awaiting or version.approved_at is not None:
         return Approved(bool(new), version.approved_at is not None, (), awaiting)
     version.approved_at = now
     return Approved(True, True, _supersede_before(state, number, now), ())
+
+
+def awaiting_roles(message: KeyMessage, version: Version) -> tuple[str, ...]:
+    """The message's approver roles that have not approved ``version`` yet."""
+    return tuple(r for r in message.approvers if r not in version.approved_roles())
 
 
 def authors(version: Version) -> set[str]:

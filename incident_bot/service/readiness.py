@@ -55,6 +55,7 @@ ESCALATIONS: Mapping[str, str] = {
     "ringround.amber": "tier amber alert",
     "ringround.red": "tier red alert",
     "ringround.flag": "red flag to the coordinator",
+    "ringround.held": "ring-round held: its script or SMS not approved",
     "ringround.coverage_short": "tier short of coverage at its deadline",
     "task.not_acknowledged": "task not acknowledged: deputy asked",
     "task.overdue": "task overdue",

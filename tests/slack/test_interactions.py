@@ -160,8 +160,9 @@ def test_approval_request_dm_shows_the_text_and_an_approve_button(
     wait_for(lambda: fake_slack.replies("draft"))
     drain(edge)
 
-    dm = next(c for c in fake_slack.calls_to("chat.postMessage")
-              if any(b.get("block_id") == "approve:rumour-correction" for b in c.args["blocks"]))
+    dm = next(c for c in fake_slack.calls_to("chat.postMessage")  # v1 was asked for at start
+              if any(b.get("block_id") == "approve:rumour-correction"
+                     and b["elements"][0]["value"].endswith("|2") for b in c.args["blocks"]))
     shown = json.dumps(dm.args["blocks"])
     assert "No &lt;!here&gt; arrests &amp; no danger" in shown
     assert '"action_id": "message.approve"' in shown

@@ -39,6 +39,7 @@ NOTABLE: dict[str, bool] = {
     "ringround.amber": True,
     "ringround.red": True,
     "ringround.flag": True,
+    "ringround.held": True,
     "ringround.flag_cleared": False,
     "ringround.coverage_short": True,
     "ringround.opted_out": True,
