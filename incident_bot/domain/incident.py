@@ -105,8 +105,8 @@ def _initial_e0(playbook: Playbook, params: IncidentParams, t0: datetime) -> dat
     else:
         return None
     if e0 < t0:
-        raise RefusedError(f"can't start the incident with E0 at {hhmm(e0)}: E0 is never "
-                           f"before T0 ({hhmm(t0)})")
+        raise RefusedError(f"can't start the incident with E0 at {hhmm(e0, params.zone)}: E0 "
+                           f"is never before T0 ({hhmm(t0, params.zone)})")
     return e0
 
 
@@ -141,7 +141,7 @@ def _welcome(incident: Incident, people: list[str]) -> list[Effect]:
     for key in people:
         roles = ", ".join(incident.roles.roles_of(key))
         body = (f"[{marking}] You are in incident {pb.title} ({params.area}) as {roles}. "
-                f"T0 {hhmm(params.t0)}, E0 {hhmm(params.e0)}.")
+                f"T0 {hhmm(params.t0, params.zone)}, E0 {hhmm(params.e0, params.zone)}.")
         if incident.prebrief:
             body += " Confidential pre-brief: need to know only; do not discuss it outside it."
         effects += tell(incident, [key], "incident.member_added", body, {"roles": roles})

@@ -141,6 +141,7 @@ class IncidentView:
     tasks: tuple[TaskView, ...]
     messages: tuple[MessageView, ...]
     roles: tuple[RoleView, ...]
+    zone: str = "UTC"  # the IANA time zone the incident's notices show times in
 
 
 DUE_SOON = timedelta(minutes=15)
@@ -155,7 +156,7 @@ def incident_view(incident: Incident, now: datetime) -> IncidentView:
         t0=params.t0, e0=params.e0, compromised=incident.briefing.compromised, as_of=now,
         steps=step_views(incident, now), tiers=tier_views(incident, now),
         tasks=task_views(incident, now), messages=message_views(incident, now),
-        roles=role_views(incident),
+        roles=role_views(incident), zone=params.zone,
     )
 
 
@@ -233,7 +234,8 @@ def message_views(incident: Incident, now: datetime) -> tuple[MessageView, ...]:
         embargo = messages.embargo_at(message, incident.clocks)
         lifted = messages.embargo_lifted(message, incident.clocks, now,
                                          incident.briefing.compromised)
-        blocker = messages.release_blocker(incident.messages, message, labels, lifted, embargo)
+        blocker = messages.release_blocker(incident.messages, message, labels, lifted, embargo,
+                                           incident.params.zone)
         released = current is not None and current.released_at is not None
         views.append(MessageView(
             id=message.id, title=message.title,
