@@ -125,6 +125,9 @@ def _start_entries(incident: Incident, now: datetime) -> list[Effect]:
             f"T0 {params.t0.isoformat()}, E0 "
             f"{params.e0.isoformat() if params.e0 else 'not yet set'}, "
             f"{params.classification.value}")
+    if params.variables:
+        text += "; variables set at start: " + ", ".join(
+            f'{name}="{value}"' for name, value in sorted(params.variables.items()))
     names = {key: p.name for key, p in incident.people.items()}
     roles = need_to_know(pb) if incident.prebrief else [r.code for r in pb.roles]
     who = describe_holders(incident.roles, names, roles)

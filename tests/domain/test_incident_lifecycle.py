@@ -111,6 +111,12 @@ def test_the_welcome_shows_t0_and_e0_in_the_incidents_time_zone():
     assert "T0 06:00 BST, E0 07:00 BST." in welcome.body
 
 
+def test_the_start_decision_records_the_variables_the_commander_set():
+    _, effects = start(variables={"roads_affected": 'Elm Street "north"', "helpline": "0300"})
+    assert decisions(effects, "start")[0].decision.endswith(
+        '; variables set at start: helpline="0300", roads_affected="Elm Street "north""')
+
+
 def test_starting_after_t0_records_every_member():
     _, effects = start(T0 + MIN)
     assert decisions(effects, "membership")[0].decision.startswith("Members at start: ")

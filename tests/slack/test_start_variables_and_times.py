@@ -63,7 +63,7 @@ def test_a_variable_given_at_start_is_in_version_1_of_the_key_messages(
                                        'roads_affected="Elm Street and part of  Station Road" '
                                        "arrest_count=2")
 
-    assert answer.startswith("Started `inc-")
+    assert answer.endswith("opening its channel. Variables set: arrest_count, roads_affected.")
     incident_id = only_incident(edge)
     statement = first_version(edge, incident_id, "public-holding-statement")
     assert "while they do so: Elm Street and part of  Station Road." in statement

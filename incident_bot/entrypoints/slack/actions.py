@@ -125,7 +125,7 @@ def _button(edge: SlackEdge, make: Callable[[str, str, str], Command]) -> Callab
 
 def _form_variables(edge: SlackEdge, fields: dict[str, str]) -> dict[str, str]:
     """The start form's variables, checked against its playbook (the service checks again)."""
-    variables = parse_variable_lines(fields.get("variables", ""))
+    variables = parse_variable_lines(str(fields.get("variables") or ""))
     playbook = edge.services.playbooks.playbooks.get(fields.get("playbook", ""))
     if playbook is not None:
         refuse_unknown(playbook, variables)

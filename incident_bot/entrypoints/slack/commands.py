@@ -161,7 +161,9 @@ def start_incident(edge: SlackEdge, slack_user: str, request_key: str, playbook:
     incident_id = edge.services.incidents.start_incident(request, incident_id)
     request_channel(edge.services.uow_factory, incident_id, now)
     log.info("slack.incident_started incident=%s", incident_id)
-    return f"Started `{incident_id}` ({escape(playbook)}, {escape(area)}): opening its channel."
+    named = f" Variables set: {escape(', '.join(sorted(variables)))}." if variables else ""
+    return (f"Started `{incident_id}` ({escape(playbook)}, {escape(area)}): opening its channel."
+            + named)
 
 
 def classification(raw: str) -> Classification | None:
