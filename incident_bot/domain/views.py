@@ -78,6 +78,7 @@ class TaskView:
     assignees: tuple[str, ...]
     depends_on: tuple[str, ...]
     reason: str
+    zone: str = "UTC"  # the incident's time zone, to show ``due`` in
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ def task_views(incident: Incident, now: datetime) -> tuple[TaskView, ...]:
             due_soon=task.open and due is not None and now <= due <= now + DUE_SOON,
             overdue=task.open and due is not None and now > due,
             assignees=tuple(task.assignees), depends_on=task.depends_on, reason=task.reason,
+            zone=incident.params.zone,
         ))
     return tuple(sorted(views, key=lambda v: (v.due is None, v.due or now, v.id)))
 

@@ -4,7 +4,10 @@ times with their zone. Signed requests into the running app, on each database ba
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,7 +15,16 @@ from incident_bot.adapters.slack import blocks as views
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock
-from tests.slack.conftest import COMMANDER, Server, command_form, drain, slack_post, wait_for
+from tests.slack.conftest import (
+    COMMANDER,
+    Server,
+    command_form,
+    drain,
+    sign,
+    slack_post,
+    wait_for,
+)
+from tests.slack.test_http_end_to_end import waiting_task
 from tests.slack.test_interactions import submission_form
 
 SUMMER = datetime(2026, 7, 14, 6, 0, tzinfo=UTC)  # 07:00 BST
@@ -179,3 +191,26 @@ def test_the_channel_header_shows_t0_with_the_zone(
     sections = [b["text"]["text"] for c in fake_slack.calls_to("chat.postMessage")
                 for b in c.args.get("blocks") or [] if b.get("type") == "section"]
     assert any("*T0* 14 Jul 09:30 BST" in s for s in sections), sections
+
+
+def test_the_app_home_shows_task_due_times_with_the_zone(
+        server: Server, fake_slack: FakeSlack, edge: SlackEdge) -> None:
+    start(server, fake_slack, f"start {PLAYBOOK} area=Northbridge t0=09:30")
+    incident_id = only_incident(edge)
+    task_id, _, user = waiting_task(edge, incident_id)
+    task = next(t for t in edge.services.incidents.view(incident_id).tasks if t.id == task_id)
+    assert task.due is not None
+    event = {"token": "legacy", "team_id": fake_slack.team_id, "api_app_id": "A0FAKE",
+             "type": "event_callback", "event_id": "Ev1", "event_time": 1,
+             "event": {"type": "app_home_opened", "user": user, "channel": "D0FAKE",
+                       "tab": "home"}}
+
+    body = json.dumps(event).encode()
+    stamp = int(time.time())
+    server.request("POST", "/slack/events", body, {
+        "Content-Type": "application/json", "X-Slack-Request-Timestamp": str(stamp),
+        "X-Slack-Signature": sign(body, stamp)})
+
+    (published,) = wait_for(lambda: fake_slack.calls_to("views.publish"))
+    shown = task.due.astimezone(ZoneInfo("Europe/London")).strftime("due %d %b %H:%M BST")
+    assert shown in json.dumps(published.args["view"], ensure_ascii=False)

@@ -274,7 +274,7 @@ def home_view(tasks: Sequence[tuple[str, TaskView]],
               calls: Sequence[tuple[str, str, int]]) -> dict[str, Any]:
     """``tasks``: (incident id, task); ``calls``: (incident id, list id, contacts left)."""
     task_lines = [f"{STATUS_ICONS.get(t.status, '•')} `{escape(i)}` {escape(t.title)} "
-                  f"({t.status}, due {_hhmm(t.due, 'UTC')})" for i, t in tasks]
+                  f"({t.status}, due {_hhmm(t.due, t.zone)})" for i, t in tasks]
     call_lines = [f"📞 `{escape(i)}` list {escape(lst)}: {left} to call" for i, lst, left in calls]
     return View(type="home", blocks=[
         HeaderBlock(text=PlainTextObject(text="My incident work")),
