@@ -95,7 +95,8 @@ def bootstrap(
     if settings.twilio_configured and sms is None and voice is None:
         sms, voice = build_twilio_ports(settings)
         pacing = pacing or Pacing(settings.sms_per_second, settings.twilio_call_rate)
-    incidents = IncidentService(uow_factory, clock, playbooks.playbooks, templates)
+    incidents = IncidentService(uow_factory, clock, playbooks.playbooks, templates,
+                                zone=settings.timezone)
     poller = TimerPoller(uow_factory, clock, worker)
     dispatcher = Dispatcher(uow_factory, clock, incidents, chat or console, sms or console,
                             voice or console, worker=worker, pacing=pacing)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from incident_bot.errors import ConfigError
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 TWILIO_API_DEFAULT = "https://api.twilio.com"
+TIMEZONE_DEFAULT = "Europe/London"
 
 
 def default_database_url(base: Path) -> str:
@@ -43,6 +45,22 @@ class Settings(BaseModel):
     playbooks_dir: Path = Field(alias="INCIDENT_BOT_PLAYBOOKS")
     templates_dir: Path = Field(alias="INCIDENT_BOT_TEMPLATES")
     log_level: str = Field("INFO", alias="INCIDENT_BOT_LOG_LEVEL")
+    # the partnership's time zone (an IANA name): typed clock times are read in it, and a new
+    # incident's notices show times in it
+    timezone: str = Field(TIMEZONE_DEFAULT, alias="INCIDENT_BOT_TIMEZONE")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a time zone name") from None
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def slack_configured(self) -> bool:

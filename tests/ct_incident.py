@@ -60,7 +60,8 @@ def ct_service(uow_factory: Callable[[], SqlUnitOfWork],
                clock: FakeClock) -> tuple[IncidentService, CtSetup]:
     """``seed_ct``, and the incident service on it with the real templates."""
     ct = seed_ct(uow_factory)
-    return IncidentService(uow_factory, clock, ct.playbooks, TemplateStore(TEMPLATES)), ct
+    return IncidentService(uow_factory, clock, ct.playbooks, TemplateStore(TEMPLATES),
+                           zone="Europe/London"), ct
 
 
 def start_ct(incidents: IncidentService, ct: CtSetup, incident_id: str) -> str:

@@ -49,10 +49,12 @@ class OpenedBy(StrEnum):
 
 @dataclass(frozen=True)
 class Clocks:
-    """The incident's T0 and E0 (None while the police have not set it)."""
+    """The incident's T0 and E0 (None while the police have not set it), and the time zone its
+    notices show them in."""
 
     t0: datetime
     e0: datetime | None
+    zone: str = "UTC"
 
     def resolve(self, when: RelativeTime | None) -> datetime | None:
         if when is None or (when.clock is Clock.E0 and self.e0 is None):
@@ -148,6 +150,7 @@ class GateCheck:
     timeout_at: datetime | None
     timed_out: bool
     override_by: tuple[str, ...]
+    zone: str = "UTC"  # the incident's, for the times in ``describe``
 
     @property
     def conditions_met(self) -> bool:
@@ -161,13 +164,13 @@ class GateCheck:
         """What the step is waiting for, in words (empty when it may open)."""
         if self.may_open:
             return ""
-        parts = [] if self.e0_passed else [f"E0 ({hhmm(self.e0_at)})"]
+        parts = [] if self.e0_passed else [f"E0 ({hhmm(self.e0_at, self.zone)})"]
         parts += [f"step {s} to complete" for s in self.steps_waiting]
         parts += [f"tier {c.tier} coverage {c.have:.0%} of {c.need:.0%}"
                   for c in self.coverage_short]
         text = "waiting for " + ", ".join(parts)
         if self.timeout_at is not None and not self.timed_out:
-            text += f"; opens anyway at {hhmm(self.timeout_at)}"
+            text += f"; opens anyway at {hhmm(self.timeout_at, self.zone)}"
         return text
 
 
@@ -186,6 +189,7 @@ def check_gate(step: BriefingStep, briefing: Briefing, coverage: Mapping[int, fl
         e0_at=clocks.e0, e0_passed=clocks.e0 is not None and now >= clocks.e0,
         steps_waiting=waiting, coverage_short=short, timeout_at=timeout_at,
         timed_out=timeout_at is not None and now >= timeout_at, override_by=gate.override_by,
+        zone=clocks.zone,
     )
 
 

@@ -106,8 +106,8 @@ def _initial_e0(playbook: Playbook, params: IncidentParams, t0: datetime) -> dat
     else:
         return None
     if e0 < t0:
-        raise RefusedError(f"can't start the incident with E0 at {hhmm(e0)}: E0 is never "
-                           f"before T0 ({hhmm(t0)})")
+        raise RefusedError(f"can't start the incident with E0 at {hhmm(e0, params.zone)}: E0 "
+                           f"is never before T0 ({hhmm(t0, params.zone)})")
     return e0
 
 
@@ -126,6 +126,9 @@ def _start_entries(incident: Incident, now: datetime) -> list[Effect]:
             f"T0 {params.t0.isoformat()}, E0 "
             f"{params.e0.isoformat() if params.e0 else 'not yet set'}, "
             f"{params.classification.value}")
+    if params.variables:
+        text += "; variables set at start: " + ", ".join(
+            f'{name}="{value}"' for name, value in sorted(params.variables.items()))
     names = {key: p.name for key, p in incident.people.items()}
     roles = need_to_know(pb) if incident.prebrief else [r.code for r in pb.roles]
     who = describe_holders(incident.roles, names, roles)
@@ -142,7 +145,7 @@ def _welcome(incident: Incident, people: list[str]) -> list[Effect]:
     for key in people:
         roles = ", ".join(incident.roles.roles_of(key))
         body = (f"[{marking}] You are in incident {pb.title} ({params.area}) as {roles}. "
-                f"T0 {hhmm(params.t0)}, E0 {hhmm(params.e0)}.")
+                f"T0 {hhmm(params.t0, params.zone)}, E0 {hhmm(params.e0, params.zone)}.")
         if incident.prebrief:
             body += " Confidential pre-brief: need to know only; do not discuss it outside it."
         effects += tell(incident, [key], "incident.member_added", body, {"roles": roles})

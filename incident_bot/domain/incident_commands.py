@@ -136,14 +136,14 @@ def _known_role(inc: Incident, role: str) -> None:
 
 def set_e0(inc: Incident, c: SetE0, now: datetime) -> list[Effect]:
     require(inc, c.by, (), "set E0 (the embargo)")
-    e0, old = utc(c.e0), inc.params.e0
+    e0, old, zone = utc(c.e0), inc.params.e0, inc.params.zone
     if e0 < inc.params.t0:
-        raise RefusedError(f"can't set E0 to {hhmm(e0)}: E0 is never before T0 "
-                           f"({hhmm(inc.params.t0)})")
+        raise RefusedError(f"can't set E0 to {hhmm(e0, zone)}: E0 is never before T0 "
+                           f"({hhmm(inc.params.t0, zone)})")
     if e0 == old:
         return []
     with_e0(inc, e0)
-    text = f"E0 (embargo lifted) moved from {hhmm(old)} to {hhmm(e0)}"
+    text = f"E0 (embargo lifted) moved from {hhmm(old, zone)} to {hhmm(e0, zone)}"
     effects: list[Effect] = [decision("embargo", text, c.by, now, rationale=c.reason),
                              announce(inc, "incident.e0_changed", f"{text}.")]
     effects += briefing.gate_timers(inc.id, inc.playbook, inc.clocks)
@@ -218,7 +218,7 @@ def release_message(inc: Incident, c: ReleaseMessage, now: datetime) -> list[Eff
     labels = {s.id: briefing.status_label(s, inc.briefing.get(s.id)) for s in steps}
     lifted = messages.embargo_lifted(message, inc.clocks, now, inc.briefing.compromised)
     blocker = messages.release_blocker(inc.messages, message, labels, lifted,
-                                       messages.embargo_at(message, inc.clocks))
+                                       messages.embargo_at(message, inc.clocks), inc.params.zone)
     if blocker:
         raise RefusedError(blocker)
     version = messages.release(inc.messages, message, c.by, now)

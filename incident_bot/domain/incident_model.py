@@ -71,16 +71,20 @@ class IncidentParams:
     classification: Classification
     summary: str = ""
     variables: dict[str, str] = field(default_factory=dict)
+    # the IANA time zone its notices show times in; incidents stored without one were started
+    # when typed times were read as UTC
+    zone: str = "UTC"
 
     def to_dict(self) -> dict[str, Any]:
         return {"area": self.area, "t0": iso(self.t0), "e0": iso(self.e0),
                 "classification": self.classification.value, "summary": self.summary,
-                "variables": dict(self.variables)}
+                "variables": dict(self.variables), "zone": self.zone}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> IncidentParams:
         return cls(d["area"], datetime.fromisoformat(d["t0"]), from_iso(d["e0"]),
-                   Classification(d["classification"]), d["summary"], dict(d["variables"]))
+                   Classification(d["classification"]), d["summary"], dict(d["variables"]),
+                   d.get("zone", "UTC"))
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ class Incident:
 
     @property
     def clocks(self) -> Clocks:
-        return Clocks(self.params.t0, self.params.e0)
+        return Clocks(self.params.t0, self.params.e0, self.params.zone)
 
     @property
     def prebrief(self) -> bool:
@@ -208,7 +212,8 @@ def task_context(incident: Incident) -> TaskContext:
     holders = incident.roles.visible_holders(pb, incident.prebrief)
     visible = [k for k in commanders(incident)
                if incident.roles.is_visible(pb, k, incident.prebrief)]
-    return TaskContext(incident.id, holders, deputy_roles(pb), visible)
+    return TaskContext(incident.id, holders, deputy_roles(pb), visible,
+                       zone=incident.params.zone)
 
 
 def round_context(incident: Incident, now: datetime) -> RoundContext:

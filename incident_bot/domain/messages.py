@@ -349,9 +349,10 @@ def _overlap(a: Audience, b: Audience) -> bool:
 
 
 def release_blocker(book: MessageBook, message: KeyMessage, step_labels: Mapping[str, str],
-                    embargo_ok: bool, embargo_time: datetime | None) -> str | None:
+                    embargo_ok: bool, embargo_time: datetime | None, zone: str) -> str | None:
     """Why the message cannot be released now, or None. ``step_labels`` maps each of
-    :func:`briefing_steps_for`'s steps to its status label (``waiting``, ``held``, ``open``...)."""
+    :func:`briefing_steps_for`'s steps to its status label (``waiting``, ``held``, ``open``...);
+    ``zone`` is the incident's, for the embargo time."""
     state = book.get(message.id)
     current = state.current
     if current is None:
@@ -360,7 +361,7 @@ def release_blocker(book: MessageBook, message: KeyMessage, step_labels: Mapping
         return f"can't release {message.id}: it has no approved version ({where})"
     subject = f"{message.id} v{current.number}"
     if not embargo_ok:
-        return f"can't release {subject} before its embargo ({hhmm(embargo_time)})"
+        return f"can't release {subject} before its embargo ({hhmm(embargo_time, zone)})"
     for step_id, status in step_labels.items():
         if status in ("waiting", "held"):
             return f"can't release {subject} while briefing step {step_id} is {status}"

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from incident_bot.domain.directory import Person
 from incident_bot.domain.durations import RelativeTime, parse_relative_time
@@ -44,9 +45,11 @@ def from_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text is not None else None
 
 
-def hhmm(instant: datetime | None) -> str:
-    """A short UTC time for notices (``06:30 UTC``); renderers localise if they wish."""
-    return instant.strftime("%H:%M UTC") if instant is not None else "(not yet known)"
+def hhmm(instant: datetime | None, zone: str) -> str:
+    """A short time for notices, in the incident's time zone and naming it (``07:30 BST``)."""
+    if instant is None:
+        return "(not yet known)"
+    return instant.astimezone(ZoneInfo(zone)).strftime("%H:%M %Z")
 
 
 # ---- relative times -----------------------------------------------------------------------

@@ -62,6 +62,7 @@ class TaskContext:
     deputies: Mapping[str, str] = field(default_factory=dict)
     commanders: Collection[str] = ()
     names: Mapping[str, str] = field(default_factory=dict)
+    zone: str = "UTC"  # the incident's, for times in notices
 
     def name(self, key: str) -> str:
         return self.names.get(key, key)
@@ -211,7 +212,7 @@ def _assign(ctx: TaskContext, task: Task, people: list[str], now: datetime) -> l
     if not newcomers:
         return []
     task.assignees += newcomers
-    due = f"due {hhmm(task.due)}" if task.due else "due time to follow (set by E0)"
+    due = f"due {hhmm(task.due, ctx.zone)}" if task.due else "due time to follow (set by E0)"
     effects = _tell(ctx, task, newcomers, "task.assigned", f"New task: {task.title} ({due}).")
     if task.assigned_at is None:
         task.assigned_at = now
@@ -337,7 +338,7 @@ def _on_remind(board: TaskBoard, ctx: TaskContext, task: Task,
     waiting_on = blocked_by(board, task.id)
     blocked = f" It is waiting on: {', '.join(waiting_on)}." if waiting_on else ""
     return _tell(ctx, task, task.assignees, "task.reminder",
-                 f"Reminder: {task.title} is due at {hhmm(task.due)}.{blocked}")
+                 f"Reminder: {task.title} is due at {hhmm(task.due, ctx.zone)}.{blocked}")
 
 
 def _on_due(board: TaskBoard, ctx: TaskContext, task: Task,
@@ -345,7 +346,7 @@ def _on_due(board: TaskBoard, ctx: TaskContext, task: Task,
     if not task.open:
         return []
     return _tell(ctx, task, task.assignees, "task.overdue",
-                 f"Overdue: {task.title} was due at {hhmm(task.due)}.")
+                 f"Overdue: {task.title} was due at {hhmm(task.due, ctx.zone)}.")
 
 
 def _on_ack_timeout(board: TaskBoard, ctx: TaskContext, task: Task,
@@ -366,7 +367,7 @@ def _on_overdue(board: TaskBoard, ctx: TaskContext, task: Task,
     role = task.escalation[rung].to_role
     return _tell(ctx, task, ctx.holders_of(role) or [INCIDENT_CHANNEL], "task.escalated",
                  f"Escalated to {role}: {task.title} (owner {task.owner}) was due at "
-                 f"{hhmm(task.due)} and is not done ({status(board, task.id)}).")
+                 f"{hhmm(task.due, ctx.zone)} and is not done ({status(board, task.id)}).")
 
 
 _Handler = Callable[[TaskBoard, TaskContext, Task, Mapping[str, str | int]], list[Effect]]

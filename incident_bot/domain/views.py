@@ -78,6 +78,7 @@ class TaskView:
     assignees: tuple[str, ...]
     depends_on: tuple[str, ...]
     reason: str
+    zone: str = "UTC"  # the incident's time zone, to show ``due`` in
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ class IncidentView:
     tasks: tuple[TaskView, ...]
     messages: tuple[MessageView, ...]
     roles: tuple[RoleView, ...]
+    zone: str = "UTC"  # the IANA time zone the incident's notices show times in
 
 
 DUE_SOON = timedelta(minutes=15)
@@ -155,7 +157,7 @@ def incident_view(incident: Incident, now: datetime) -> IncidentView:
         t0=params.t0, e0=params.e0, compromised=incident.briefing.compromised, as_of=now,
         steps=step_views(incident, now), tiers=tier_views(incident, now),
         tasks=task_views(incident, now), messages=message_views(incident, now),
-        roles=role_views(incident),
+        roles=role_views(incident), zone=params.zone,
     )
 
 
@@ -219,6 +221,7 @@ def task_views(incident: Incident, now: datetime) -> tuple[TaskView, ...]:
             due_soon=task.open and due is not None and now <= due <= now + DUE_SOON,
             overdue=task.open and due is not None and now > due,
             assignees=tuple(task.assignees), depends_on=task.depends_on, reason=task.reason,
+            zone=incident.params.zone,
         ))
     return tuple(sorted(views, key=lambda v: (v.due is None, v.due or now, v.id)))
 
@@ -233,7 +236,8 @@ def message_views(incident: Incident, now: datetime) -> tuple[MessageView, ...]:
         embargo = messages.embargo_at(message, incident.clocks)
         lifted = messages.embargo_lifted(message, incident.clocks, now,
                                          incident.briefing.compromised)
-        blocker = messages.release_blocker(incident.messages, message, labels, lifted, embargo)
+        blocker = messages.release_blocker(incident.messages, message, labels, lifted, embargo,
+                                           incident.params.zone)
         released = current is not None and current.released_at is not None
         views.append(MessageView(
             id=message.id, title=message.title,

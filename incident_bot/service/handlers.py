@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from incident_bot.domain import incident as domain
 from incident_bot.domain import views
@@ -24,7 +25,7 @@ from incident_bot.domain.effects import Effect, Notify, OutboxChannel, RecordDec
 from incident_bot.domain.playbook import Classification, Playbook
 from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError
 from incident_bot.service.ports import Clock, TemplateRenderer, UnitOfWork
-from incident_bot.service.variables import incident_variables
+from incident_bot.service.variables import incident_variables, refuse_unknown
 
 log = logging.getLogger("incident_bot.service")
 
@@ -76,12 +77,17 @@ class IncidentService:
         playbooks: Mapping[str, Playbook],
         templates: TemplateRenderer,
         new_id: Callable[[], str] = new_incident_id,
+        *,
+        zone: str,
     ) -> None:
+        """``zone``: the partnership's IANA time zone, which each new incident keeps for the
+        times in its notices and messages."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._playbooks = playbooks
         self._templates = templates
         self._new_id = new_id
+        self._zone = zone
         # Decoded incidents by id, with the version they were read at: a read checks the
         # stored version (one indexed column) and decodes the document only when it changed.
         # The tick's deliveries read the same incident many times a second.
@@ -95,12 +101,13 @@ class IncidentService:
         classification = request.classification or playbook.classification
         params = domain.IncidentParams(
             area=request.area, t0=request.t0, e0=request.e0, classification=classification,
-            summary=request.summary, variables=dict(request.variables),
+            summary=request.summary, variables=dict(request.variables), zone=self._zone,
         )
-        drafts = self._render_drafts(playbook, params)
         incident_id = incident_id or self._new_id()
         now = self._clock.now()
         try:
+            refuse_unknown(playbook, request.variables)
+            drafts = self._render_drafts(playbook, params)
             refuse_above_official({"summary": request.summary, "area": request.area,
                                    **{f"variable {k}": v for k, v in request.variables.items()}})
             with self._uow_factory() as uow:
@@ -286,6 +293,7 @@ class IncidentService:
         variables = incident_variables(
             playbook, area=params.area, t0=params.t0, e0=params.e0, summary=params.summary,
             classification=params.classification.value, supplied=params.variables,
+            zone=ZoneInfo(params.zone),
         )
         return {
             (message.id, language): self._templates.render(message.template, language, variables)

@@ -105,6 +105,18 @@ def test_starting_after_t0_welcomes_every_role_holder_without_a_prebrief_warning
     assert not any("pre-brief" in n.body for n in welcomed)
 
 
+def test_the_welcome_shows_t0_and_e0_in_the_incidents_time_zone():
+    _, effects = start(zone="Europe/London", e0=E0)  # 1 May: BST, UTC+1
+    welcome = notices(effects, "incident.member_added")[0]
+    assert "T0 06:00 BST, E0 07:00 BST." in welcome.body
+
+
+def test_the_start_decision_records_the_variables_the_commander_set():
+    _, effects = start(variables={"roads_affected": 'Elm Street "north"', "helpline": "0300"})
+    assert decisions(effects, "start")[0].decision.endswith(
+        '; variables set at start: helpline="0300", roads_affected="Elm Street "north""')
+
+
 def test_starting_after_t0_records_every_member():
     _, effects = start(T0 + MIN)
     assert decisions(effects, "membership")[0].decision.startswith("Members at start: ")

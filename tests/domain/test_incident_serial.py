@@ -54,6 +54,17 @@ def test_an_incident_in_full_flow_survives_the_round_trip(briefing_open: Inciden
     assert through_json(briefing_open) == briefing_open
 
 
+def test_an_incident_keeps_its_time_zone_through_the_round_trip():
+    incident = started(zone="Europe/London")
+    assert through_json(incident).params.zone == "Europe/London"
+
+
+def test_an_incident_stored_before_time_zones_reads_its_times_as_utc():
+    document = started(zone="Europe/London").to_dict()
+    del document["params"]["zone"]
+    assert Incident.from_dict(json.loads(json.dumps(document))).params.zone == "UTC"
+
+
 def test_the_document_of_a_restored_incident_is_identical(briefing_open: Incident):
     document = briefing_open.to_dict()
     assert through_json(briefing_open).to_dict() == document

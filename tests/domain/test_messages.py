@@ -223,7 +223,7 @@ def test_a_compromised_timeline_lifts_the_embargo():
 
 
 def test_a_message_without_an_approved_version_is_not_releasable():
-    blocker = release_blocker(book(), STATEMENT, {}, True, None)
+    blocker = release_blocker(book(), STATEMENT, {}, True, None, "UTC")
     assert blocker == ("can't release public-holding-statement: it has no approved version "
                        "(v1 is draft)")
 

@@ -436,3 +436,14 @@ def test_the_board_survives_a_json_round_trip_exactly():
     _fire(board, _timers(effects, REMIND_TIMER, "draft-statement")[0])
     document = json.loads(json.dumps(board.to_dict()))
     assert TaskBoard.from_dict(document) == board
+
+
+def test_task_notices_show_the_due_time_in_the_incidents_time_zone():
+    board = TaskBoard()
+    winter = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    for zone, due, shown in (("Europe/London", T0, "06:00 BST"),
+                             ("Europe/London", winter, "09:30 GMT"), ("UTC", T0, "05:00 UTC")):
+        ctx = TaskContext("inc-1", HOLDERS, DEPUTIES, ("gold",), zone=zone)
+        effects = add_task(board, ctx, f"Check {shown}", "police_silver", due, "gold", NOW)
+        (assigned,) = _notifies(effects, "task.assigned")
+        assert assigned.body == f"New task: Check {shown} (due {shown})."

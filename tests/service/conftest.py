@@ -63,7 +63,7 @@ def make_harness(uow_factory, people: list[Person], clock: FakeClock | None = No
     loaded = load_playbooks([DRILL / "playbooks"], DRILL / "templates")
     assert not [p for p in loaded.problems if p.severity == "error"], loaded.problems
     incidents = IncidentService(uow_factory, clock, loaded.playbooks,
-                                TemplateStore(DRILL / "templates"))
+                                TemplateStore(DRILL / "templates"), zone="Europe/London")
     chat, sms, voice = RecordingChat(), RecordingSms(), RecordingVoice()
     return Harness(
         clock, chat, sms, voice, incidents, TimerPoller(uow_factory, clock, "test"),

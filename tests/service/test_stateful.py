@@ -117,7 +117,7 @@ class IncidentMachine(RuleBasedStateMachine):
     def wire(self) -> None:
         """Build the service objects afresh: what a process restart does."""
         self.incidents = IncidentService(self.uow, self.clock, {"ct-test": playbook()},
-                                         EchoTemplates())
+                                         EchoTemplates(), zone="Europe/London")
         self.poller = TimerPoller(self.uow, self.clock, "hyp")
         self.dispatcher = Dispatcher(self.uow, self.clock, self.incidents, self.chat, self.sms,
                                      self.voice, worker="hyp")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -13,12 +14,16 @@ from incident_bot.adapters.slack import blocks as views
 from incident_bot.adapters.slack.text import bar, clip, escape
 from incident_bot.entrypoints.slack.parse import (
     UsageError,
+    help_text,
     parse_command,
     parse_time,
+    parse_variable_lines,
     parse_version,
 )
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+UTC_ZONE, LONDON = ZoneInfo("UTC"), ZoneInfo("Europe/London")
+SUMMER = datetime(2026, 7, 14, 6, 0, tzinfo=UTC)
 # Any text a person can send: no NUL (refused: PostgreSQL can't store it), no lone surrogates
 # (not UTF-8, so not in a Slack request).
 TYPED = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
@@ -140,6 +145,38 @@ def test_parse_start_keeps_key_value_options() -> None:
     assert parsed.options == {"area": "Northbridge", "summary": "Two sites"}
 
 
+def test_parse_start_reads_other_key_value_words_as_variables_kept_exactly() -> None:
+    parsed = parse_command('start ct-arrests-and-searches Northbridge '
+                           'roads_affected="Elm Street  and part of Station Road " '
+                           "helpline=0300-123 t0=09:30 Arrest_Count=2")
+
+    assert parsed.options == {"t0": "09:30"}
+    assert parsed.variables == {"roads_affected": "Elm Street  and part of Station Road ",
+                                "helpline": "0300-123", "arrest_count": "2"}
+    assert parsed.words == ("ct-arrests-and-searches", "Northbridge")
+
+
+def test_parse_start_refuses_a_variable_given_twice() -> None:
+    with pytest.raises(UsageError, match="helpline= is given twice"):
+        parse_command("start ct-arrests-and-searches Northbridge helpline=1 helpline=2")
+
+
+def test_parse_variable_lines_reads_one_name_value_a_line() -> None:
+    text = ('roads_affected = Elm Street and part of Station Road\n\n'
+            'court_date="Tuesday 5 May 2026"\nrumour_fact=no "closure" = none  ')
+
+    assert parse_variable_lines(text) == {
+        "roads_affected": "Elm Street and part of Station Road",
+        "court_date": "Tuesday 5 May 2026", "rumour_fact": 'no "closure" = none'}
+
+
+@pytest.mark.parametrize("text", ["roads_affected Elm Street", "=Elm Street",
+                                  "roads affected=Elm Street"])
+def test_parse_variable_lines_refuses_a_line_that_is_not_name_value(text: str) -> None:
+    with pytest.raises(UsageError, match="line 1: write one name=value a line"):
+        parse_variable_lines(text)
+
+
 def test_parse_empty_text_is_help() -> None:
     assert parse_command("   ").name == "help"
 
@@ -155,23 +192,59 @@ def test_parse_unknown_subcommand_says_how() -> None:
     ("2026-11-24 09:00", datetime(2026, 11, 24, 9, 0, tzinfo=UTC)),
 ])
 def test_parse_time_reads_relative_and_absolute_utc(raw: str, expected: datetime) -> None:
-    assert parse_time(raw, NOW) == expected
+    assert parse_time(raw, NOW, UTC_ZONE) == expected
+
+
+@pytest.mark.parametrize(("raw", "now", "expected"), [
+    ("09:30", SUMMER, datetime(2026, 7, 14, 8, 30, tzinfo=UTC)),  # BST is UTC+1
+    ("09:30", NOW, datetime(2026, 11, 23, 9, 30, tzinfo=UTC)),  # GMT is UTC
+    ("2026-07-15 07:00", SUMMER, datetime(2026, 7, 15, 6, 0, tzinfo=UTC)),
+    ("2026-07-15T07:00", SUMMER, datetime(2026, 7, 15, 6, 0, tzinfo=UTC)),
+    # 23:30 UTC on 14 July is 00:30 on 15 July in London: "today" is the 15th there
+    ("09:30", datetime(2026, 7, 14, 23, 30, tzinfo=UTC), datetime(2026, 7, 15, 8, 30,
+                                                                    tzinfo=UTC)),
+])
+def test_parse_time_reads_clock_times_in_the_partnerships_zone(
+        raw: str, now: datetime, expected: datetime) -> None:
+    assert parse_time(raw, now, LONDON) == expected
+
+
+def test_parse_time_leaves_relative_times_alone_whatever_the_zone() -> None:
+    assert parse_time("+2h", SUMMER, LONDON) == SUMMER + timedelta(hours=2)
+
+
+def test_parse_time_refuses_a_clock_time_the_clocks_skip() -> None:
+    spring_forward = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)  # 01:00 GMT becomes 02:00 BST
+
+    with pytest.raises(UsageError, match="does not exist on 29 March 2026 in Europe/London"):
+        parse_time("01:30", spring_forward, LONDON)
+
+
+def test_parse_time_reads_a_clock_time_shown_twice_as_the_first() -> None:
+    fall_back = datetime(2026, 10, 25, 0, 10, tzinfo=UTC)  # 02:00 BST becomes 01:00 GMT
+
+    assert parse_time("01:30", fall_back, LONDON) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+
+
+def test_help_names_the_zone_clock_times_are_read_in() -> None:
+    assert "HH:MM or YYYY-MM-DD HH:MM (clock times in Europe/London)" in help_text(
+        "Europe/London")
 
 
 def test_parse_time_refuses_nonsense() -> None:
     with pytest.raises(UsageError):
-        parse_time("tomorrowish", NOW)
+        parse_time("tomorrowish", NOW, UTC_ZONE)
 
 
 @pytest.mark.parametrize("raw", ["+99999999d", "+367d", "+527041m", "+1" + "0" * 5000 + "m",
                                  "9999-12-31 23:59", "0001-01-01 00:00"])
 def test_parse_time_refuses_a_time_more_than_a_year_away(raw: str) -> None:
     with pytest.raises(UsageError, match="more than a year away"):
-        parse_time(raw, NOW)
+        parse_time(raw, NOW, UTC_ZONE)
 
 
 def test_parse_time_accepts_a_year_ahead() -> None:
-    assert parse_time("+366d", NOW) == NOW + timedelta(days=366)
+    assert parse_time("+366d", NOW, UTC_ZONE) == NOW + timedelta(days=366)
 
 
 @pytest.mark.parametrize("raw", ["NaN", "inf", "-1", "0", "1.5", "²", "١", "", "v"])

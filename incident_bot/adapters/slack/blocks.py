@@ -7,10 +7,11 @@ through :func:`escape`; every section is clipped to Slack's limits, and no messa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -51,6 +52,7 @@ STATUS_ICONS = {"waiting": "⏳", "held": "⏸", "open": "🟢", "complete": "�
                 "acknowledged": "👍", "done": "✅", "cannot_do": "⚠️", "blocked": "⛔"}
 
 Blocks = list[dict[str, Any]]
+MAX_HINT_TEXT = 2000  # Slack's limit for an input block's hint
 
 
 def value(*parts: str) -> str:
@@ -70,8 +72,8 @@ def _button(label: str, action_id: str, val: str, style: str | None = None) -> B
                          action_id=action_id, value=val, style=style)
 
 
-def _hhmm(at: datetime | None) -> str:
-    return at.strftime("%d %b %H:%M UTC") if at else "not set"
+def _hhmm(at: datetime | None, zone: str) -> str:
+    return at.astimezone(ZoneInfo(zone)).strftime("%d %b %H:%M %Z") if at else "not set"
 
 
 # ---- incident channel ---------------------------------------------------------------------
@@ -87,7 +89,7 @@ def header_blocks(view: IncidentView, summary: str = "") -> Blocks:
         ContextBlock(elements=[MarkdownTextObject(text=banner(view.classification))]),
         HeaderBlock(text=PlainTextObject(text=title)),
         _md(f"*Incident* `{escape(view.id)}` · playbook `{escape(view.playbook_id)}`\n"
-            f"*T0* {_hhmm(view.t0)} · *E0* {_hhmm(view.e0)}"),
+            f"*T0* {_hhmm(view.t0, view.zone)} · *E0* {_hhmm(view.e0, view.zone)}"),
     ]
     if summary:
         blocks.append(_md(escape(summary)))
@@ -220,43 +222,59 @@ def contact_modal(name: str, phone: str) -> dict[str, Any]:
 
 
 def start_modal(playbooks: Sequence[tuple[str, str]], classifications: Sequence[str],
-                metadata: str = "", playbook: str | None = None,
-                area: str | None = None) -> dict[str, Any]:
-    def text_input(block_id: str, label: str, hint: str, initial: str | None = None,
-                   optional: bool = False) -> InputBlock:
-        return InputBlock(block_id=block_id, label=PlainTextObject(text=label), optional=optional,
-                          hint=PlainTextObject(text=hint),
-                          element=PlainTextInputElement(action_id=block_id,
-                                                        initial_value=initial))
+                variables: Mapping[str, Sequence[str]], zone: str, metadata: str = "",
+                typed: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``variables``: each playbook's settable variables; ``zone``: where typed times are read;
+    ``typed``: what the command already gave, by field (``variables`` as name=value lines)."""
+    typed = typed or {}
 
-    options = [Option(value=pid, label=clip(title, 75)) for pid, title in playbooks][:100]
-    initial = next((o for o in options if o.value == playbook), None)
+    def text_input(block_id: str, label: str, hint: str, optional: bool = True,
+                   multiline: bool = False) -> InputBlock:
+        return InputBlock(block_id=block_id, label=PlainTextObject(text=label), optional=optional,
+                          hint=PlainTextObject(text=clip(hint, MAX_HINT_TEXT)),
+                          element=PlainTextInputElement(action_id=block_id, multiline=multiline,
+                                                        initial_value=typed.get(block_id)))
+
+    def select(block_id: str, label: str, options: list[Option], optional: bool) -> InputBlock:
+        initial = next((o for o in options if o.value == typed.get(block_id)), None)
+        return InputBlock(block_id=block_id, label=PlainTextObject(text=label), optional=optional,
+                          element=StaticSelectElement(action_id=block_id, options=options,
+                                                      initial_option=initial))
+
+    books = [Option(value=pid, label=clip(title, 75)) for pid, title in playbooks][:100]
     return View(
         type="modal", callback_id=START_MODAL, private_metadata=metadata,
         title=PlainTextObject(text="Start an incident"), submit=PlainTextObject(text="Start"),
         blocks=[
-            InputBlock(block_id="playbook", label=PlainTextObject(text="Playbook"),
-                       element=StaticSelectElement(action_id="playbook", options=options,
-                                                   initial_option=initial)),
-            text_input("area", "Area", "e.g. Northbridge", area),
-            text_input("t0", "T0 (UTC)", "YYYY-MM-DD HH:MM; empty for now", optional=True),
-            text_input("e0", "E0 (UTC)", "YYYY-MM-DD HH:MM; empty for the playbook's default",
-                       optional=True),
-            InputBlock(block_id="classification", label=PlainTextObject(text="Classification"),
-                       optional=True, element=StaticSelectElement(
-                           action_id="classification",
-                           options=[Option(value=c, label=c) for c in classifications])),
-            InputBlock(block_id="summary", label=PlainTextObject(text="Summary"), optional=True,
-                       element=PlainTextInputElement(action_id="summary", multiline=True)),
+            select("playbook", "Playbook", books, optional=False),
+            text_input("area", "Area", "e.g. Northbridge", optional=False),
+            text_input("t0", f"T0 ({zone} time)",
+                       "HH:MM (today) or YYYY-MM-DD HH:MM; empty for now"),
+            text_input("e0", f"E0 ({zone} time)",
+                       "HH:MM, YYYY-MM-DD HH:MM or +2h (after T0); empty for the playbook's "
+                       "default"),
+            select("classification", "Classification",
+                   [Option(value=c, label=c) for c in classifications], optional=True),
+            text_input("summary", "Summary", "Shown in the channel header and the decision log",
+                       multiline=True),
+            text_input("variables", "Variables",
+                       _variables_hint(variables, typed.get("playbook")), multiline=True),
         ],
     ).to_dict()
+
+
+def _variables_hint(variables: Mapping[str, Sequence[str]], playbook: str | None) -> str:
+    shown = {playbook: variables[playbook]} if playbook and playbook in variables else variables
+    names = " · ".join(f"{pid}: {', '.join(found)}" for pid, found in sorted(shown.items()))
+    return ("One name=value a line (e.g. roads_affected=Elm Street); one not given keeps the "
+            f"playbook's value. {names}")
 
 
 def home_view(tasks: Sequence[tuple[str, TaskView]],
               calls: Sequence[tuple[str, str, int]]) -> dict[str, Any]:
     """``tasks``: (incident id, task); ``calls``: (incident id, list id, contacts left)."""
     task_lines = [f"{STATUS_ICONS.get(t.status, '•')} `{escape(i)}` {escape(t.title)} "
-                  f"({t.status}, due {_hhmm(t.due)})" for i, t in tasks]
+                  f"({t.status}, due {_hhmm(t.due, t.zone)})" for i, t in tasks]
     call_lines = [f"📞 `{escape(i)}` list {escape(lst)}: {left} to call" for i, lst, left in calls]
     return View(type="home", blocks=[
         HeaderBlock(text=PlainTextObject(text="My incident work")),

@@ -20,8 +20,14 @@ from incident_bot.domain.access import Read
 from incident_bot.domain.commands import Command
 from incident_bot.entrypoints.slack import commands
 from incident_bot.entrypoints.slack.edge import SlackEdge, reply
-from incident_bot.entrypoints.slack.parse import UsageError, parse_version, split_value
+from incident_bot.entrypoints.slack.parse import (
+    UsageError,
+    parse_variable_lines,
+    parse_version,
+    split_value,
+)
 from incident_bot.errors import NotFoundError, ProviderError, RefusedError
+from incident_bot.service.variables import refuse_unknown
 
 log = logging.getLogger("incident_bot.slack.actions")
 
@@ -81,15 +87,22 @@ def register(app: App, edge: SlackEdge) -> None:
 
     @app.view(views.START_MODAL)
     def start_submitted(ack: Ack, body: Body, view: Body, client: WebClient) -> None:
-        ack()
         values = {k: next(iter(v.values())) for k, v in view["state"]["values"].items()}
         fields = {k: (v.get("selected_option") or {}).get("value") or v.get("value") or ""
                   for k, v in values.items()}
-        options = {k: fields[k] for k in ("t0", "e0", "classification", "summary") if fields[k]}
+        try:  # a wrong variable is shown under the field, and the form stays open
+            variables = _form_variables(edge, fields)
+        except (UsageError, RefusedError) as wrong:
+            ack(response_action="errors", errors={"variables": str(wrong)})
+            return
+        ack()
+        options = {k: fields[k] for k in ("t0", "e0", "classification", "summary")
+                   if fields.get(k)}
         user = body["user"]["id"]
         edge.later(lambda: _reply_in_dm(client, user, _guarded_text(
             lambda: commands.start_incident(edge, user, view["private_metadata"] or view["id"],
-                                            fields["playbook"], fields["area"], options))))
+                                            fields["playbook"], fields["area"], options,
+                                            variables))))
 
 
 DONE_LABELS = {views.TASK_ACK: "Acknowledged", views.TASK_DONE: "Done"}
@@ -108,6 +121,15 @@ def _button(edge: SlackEdge, make: Callable[[str, str, str], Command]) -> Callab
             reply(respond, replace_original=True, text=f"{original} — {label}",
                     blocks=views.answered_blocks(original, label))
     return listener
+
+
+def _form_variables(edge: SlackEdge, fields: dict[str, str]) -> dict[str, str]:
+    """The start form's variables, checked against its playbook (the service checks again)."""
+    variables = parse_variable_lines(str(fields.get("variables") or ""))
+    playbook = edge.services.playbooks.playbooks.get(fields.get("playbook", ""))
+    if playbook is not None:
+        refuse_unknown(playbook, variables)
+    return variables
 
 
 def _reply_in_dm(client: WebClient, user: str, reply: str) -> None:

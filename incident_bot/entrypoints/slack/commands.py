@@ -28,15 +28,16 @@ from incident_bot.domain.playbook import Classification
 from incident_bot.entrypoints.slack.edge import SlackEdge, request_incident_id
 from incident_bot.entrypoints.slack.edge import reply as reply_to
 from incident_bot.entrypoints.slack.parse import (
-    HELP,
     Parsed,
     UsageError,
+    help_text,
     parse_command,
     parse_time,
     parse_version,
 )
 from incident_bot.errors import NotFoundError, ProviderError, RefusedError
 from incident_bot.service.handlers import StartRequest
+from incident_bot.service.variables import settable
 
 log = logging.getLogger("incident_bot.slack.commands")
 
@@ -113,19 +114,29 @@ def start_target(parsed: Parsed) -> tuple[str | None, str | None]:
 def start(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
     playbook, area = start_target(parsed)
     if playbook is None or area is None:
-        return open_start_modal(edge, client, body, playbook, area)
+        return open_start_modal(edge, client, body, typed_so_far(parsed, playbook, area))
     return start_incident(edge, body["user_id"], str(body.get("trigger_id", "")), playbook,
-                          area, parsed.options)
+                          area, parsed.options, parsed.variables)
 
 
-def open_start_modal(edge: SlackEdge, client: WebClient, body: Body, playbook: str | None,
-                     area: str | None) -> str:
+def typed_so_far(parsed: Parsed, playbook: str | None, area: str | None) -> dict[str, str]:
+    """What a start command gave, by start form field, so the form opens with it filled in."""
+    typed = {k: v for k, v in parsed.options.items() if k in ("t0", "e0", "summary")}
+    typed |= {"playbook": playbook or "", "area": area or "",
+              "classification": parsed.options.get("classification", "").upper(),
+              "variables": "\n".join(f"{k}={v}" for k, v in parsed.variables.items())}
+    return {k: v for k, v in typed.items() if v}
+
+
+def open_start_modal(edge: SlackEdge, client: WebClient, body: Body,
+                     typed: dict[str, str]) -> str:
     """Open the start form; what went wrong when Slack did not (the command is acked)."""
     books = sorted((pb.id, pb.title) for pb in edge.services.playbooks.playbooks.values())
+    variables = {pb.id: settable(pb) for pb in edge.services.playbooks.playbooks.values()}
     try:
         open_view(client, body["trigger_id"], start_modal(
-            books, [cl.value for cl in Classification], str(body.get("trigger_id", "")),
-            playbook, area))
+            books, [cl.value for cl in Classification], variables,
+            edge.services.settings.timezone, str(body.get("trigger_id", "")), typed))
     except ProviderError as error:
         log.warning("slack.form_not_opened form=start")
         return form_failed(error)
@@ -133,15 +144,16 @@ def open_start_modal(edge: SlackEdge, client: WebClient, body: Body, playbook: s
 
 
 def start_incident(edge: SlackEdge, slack_user: str, request_key: str, playbook: str, area: str,
-                   options: dict[str, str]) -> str:
+                   options: dict[str, str], variables: dict[str, str]) -> str:
     by = edge.actor(slack_user)
     now = edge.services.clock.now()
-    t0 = parse_time(options.get("t0", "now"), now)
+    zone = edge.services.settings.zone
+    t0 = parse_time(options.get("t0", "now"), now, zone)
     request = StartRequest(
         playbook_id=playbook, area=area, t0=t0, started_by=by,
-        e0=parse_time(options["e0"], t0) if options.get("e0") else None,
+        e0=parse_time(options["e0"], t0, zone) if options.get("e0") else None,
         classification=classification(options.get("classification", "")),
-        summary=options.get("summary", ""),
+        summary=options.get("summary", ""), variables=variables,
     )
     incident_id = request_incident_id(request_key or f"{slack_user}:{now.isoformat()}")
     if not edge.first_time(f"start:{incident_id}"):
@@ -149,7 +161,9 @@ def start_incident(edge: SlackEdge, slack_user: str, request_key: str, playbook:
     incident_id = edge.services.incidents.start_incident(request, incident_id)
     request_channel(edge.services.uow_factory, incident_id, now)
     log.info("slack.incident_started incident=%s", incident_id)
-    return f"Started `{incident_id}` ({escape(playbook)}, {escape(area)}): opening its channel."
+    named = f" Variables set: {escape(', '.join(sorted(variables)))}." if variables else ""
+    return (f"Started `{incident_id}` ({escape(playbook)}, {escape(area)}): opening its channel."
+            + named)
 
 
 def classification(raw: str) -> Classification | None:
@@ -226,7 +240,8 @@ def task(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
 
 
 def add_task(edge: SlackEdge, incident_id: str, parsed: Parsed, slack_user: str) -> str:
-    due = parse_time(parsed.options.get("due", "+30m"), edge.services.clock.now())
+    due = parse_time(parsed.options.get("due", "+30m"), edge.services.clock.now(),
+                     edge.services.settings.zone)
     owner = parsed.options["owner"]
     edge.run(incident_id, c.AddTask(parsed.text, owner, due, edge.actor(slack_user)))
     return f"Task added for {escape(owner)}."
@@ -265,7 +280,7 @@ def close(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str
 
 
 def show_help(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
-    return HELP
+    return help_text(edge.services.settings.timezone)
 
 
 HANDLERS: dict[str, Reply] = {

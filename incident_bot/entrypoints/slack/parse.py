@@ -6,8 +6,9 @@ each subcommand has one shape, parsed by one function below.
 - **No free text** (``status``, ``brief``, ``brief done <step>``, ``ringround``, ``close``,
   ``task list``/``mine``, ``message approve <id> <version>``, ``message release <id>``): a
   fixed number of words; ``incident=inc-…`` may stand anywhere among them.
-- **start**: ``key=value`` options anywhere (a value with spaces in double quotes, which are
-  removed); other words are the playbook, then the area.
+- **start**: ``key=value`` words anywhere (a value with spaces in double quotes, which are
+  removed): the start options, and any other key is a playbook variable (the service checks the
+  name against the playbook); other words are the playbook, then the area.
 - **Free text** (``log``, ``override <step>``, ``compromised``, ``standdown``,
   ``message draft <id>``): the subcommand's fixed words and ``incident=inc-…`` come first, in
   any order; the free text is everything after the one whitespace character that follows the
@@ -28,6 +29,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from incident_bot.errors import IncidentBotError
 
@@ -40,6 +42,7 @@ WORD = re.compile(r'(?P<key>[A-Za-z0-9_]+)=(?:"(?P<quoted>[^"]*)"(?=\s|\Z)|(?P<v
 TRAILING_OPTION = re.compile(r'\s([A-Za-z0-9_]+)=([^\s"]+)\Z')
 PLAIN_VALUE = re.compile(r'[^\s"]+')
 VERSION = re.compile(r"v?([0-9]{1,6})")
+VARIABLE_NAME = re.compile(r"[A-Za-z0-9_]+")  # a key as the command reads it
 START_KEYS = frozenset({"playbook", "area", "t0", "e0", "classification", "summary"})
 TASK_KEYS = frozenset({"owner", "due", "incident"})
 TARGET_KEYS = frozenset({"incident"})
@@ -57,6 +60,7 @@ class Parsed:
     incident_id: str | None = None  # an explicit incident=inc-…
     text: str = ""  # the free text (for log: the decision), exactly as typed
     rationale: str = ""  # log only: what followed the first " because "
+    variables: dict[str, str] = field(default_factory=dict)  # start only: playbook variables
 
     def rest(self, start: int = 0) -> str:
         return " ".join(self.words[start:])
@@ -164,18 +168,34 @@ def _message(text: str, words: list[Word]) -> Parsed:
 
 
 def _start(text: str, words: list[Word]) -> Parsed:
-    """``start [playbook] [area words] [key=value …]``: every option anywhere."""
+    """``start [playbook] [area words] [key=value …]``: every option anywhere; a key that is
+    not a start option names a playbook variable, its value kept exactly as typed."""
     positional: list[str] = []
     options: dict[str, str] = {}
+    variables: dict[str, str] = {}
     for word in words[1:]:
         if word.key is None:
             positional.append(word.value)
-        elif word.key in START_KEYS:
-            _add_option(options, word.key, word.value)
         else:
-            raise UsageError(f"`start` takes no option {word.key}=: its options are "
-                             + ", ".join(f"{key}=" for key in sorted(START_KEYS)))
-    return Parsed("start", tuple(positional), options)
+            _add_option(options if word.key in START_KEYS else variables, word.key, word.value)
+    return Parsed("start", tuple(positional), options, variables=variables)
+
+
+def parse_variable_lines(text: str) -> dict[str, str]:
+    """The start form's variables: one ``name=value`` a line; spaces at the ends of the name
+    and the value and one pair of double quotes around the whole value are removed."""
+    variables: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, equals, value = line.partition("=")
+        if not equals or not VARIABLE_NAME.fullmatch(name.strip()):
+            raise UsageError(f"line {number}: write one name=value a line")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        _add_option(variables, name.strip().lower(), value)
+    return variables
 
 
 def _log(text: str, words: list[Word]) -> Parsed:
@@ -269,9 +289,9 @@ SUBCOMMANDS = tuple(SHAPES)
 # ---- values -------------------------------------------------------------------------------
 
 
-def parse_time(raw: str, now: datetime) -> datetime:
-    """``now``, ``+30m``/``+2h``/``+1d``, ``HH:MM`` (today, UTC) or ``YYYY-MM-DD HH:MM``; at
-    most a year (366 days) from ``now``."""
+def parse_time(raw: str, now: datetime, zone: ZoneInfo) -> datetime:
+    """``now``, ``+30m``/``+2h``/``+1d``, ``HH:MM`` (today) or ``YYYY-MM-DD HH:MM``, clock times
+    read in ``zone``, as an aware UTC instant; at most a year (366 days) from ``now``."""
     text = raw.strip().lower()
     if text in ("", "now"):
         return now
@@ -279,15 +299,26 @@ def parse_time(raw: str, now: datetime) -> datetime:
         return now + _bounded(raw, _minutes(match[1], match[2]))
     for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%H:%M"):
         try:
-            parsed = datetime.strptime(text, pattern)  # noqa: DTZ007 - UTC is set below
+            parsed = datetime.strptime(text, pattern)  # noqa: DTZ007 - the zone is set below
         except ValueError:
             continue
         if pattern == "%H:%M":
-            parsed = datetime.combine(now.date(), parsed.time())
-        moment = parsed.replace(tzinfo=UTC)
+            parsed = datetime.combine(now.astimezone(zone).date(), parsed.time())
+        moment = _on_the_clock(raw, parsed.replace(tzinfo=zone))
         _bounded(raw, abs(moment - now))
         return moment
     raise UsageError(f"can't read the time {_shown(raw)}: use now, +30m, HH:MM or YYYY-MM-DD HH:MM")
+
+
+def _on_the_clock(raw: str, local: datetime) -> datetime:
+    """The UTC instant of a local clock time; one the clocks skip (going forward) is refused,
+    one they show twice (going back) is the first."""
+    moment = local.astimezone(UTC)
+    if moment.astimezone(local.tzinfo).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise UsageError(f"the time {_shown(raw)} does not exist on "
+                         f"{local.strftime('%-d %B %Y')} in {local.tzinfo} (the clocks go "
+                         "forward): use a time after the change")
+    return moment
 
 
 def _minutes(amount: str, unit: str) -> timedelta:
@@ -324,9 +355,13 @@ def split_value(raw: str, parts: int) -> tuple[str, ...]:
     return pieces
 
 
+def help_text(zone: str) -> str:
+    return HELP.format(zone=zone)
+
+
 HELP = """*`/incident` commands*
-• `start [playbook] [area=…] [t0=HH:MM] [e0=+2h] [classification=…] [summary="…"]` — start \
-(a form opens if anything is missing)
+• `start [playbook] [area=…] [t0=HH:MM] [e0=+2h] [classification=…] [summary="…"] \
+[<variable>="…"]` — start (a form opens if anything is missing; T0 is now unless given)
 • `status` · `brief` · `brief done <step>` · `ringround`
 • `message draft <id> <text>` · `message approve <id> <version>` · `message release <id>`
 • `task add "<title>" owner=<role> due=+30m` · `task list` · `task mine`
@@ -335,4 +370,5 @@ HELP = """*`/incident` commands*
 Text you type (a decision, reason, title, message) is kept exactly as typed: nothing in it is \
 read as an option. In an incident channel a command acts on that incident; to act on another, \
 put `incident=inc-…` straight after the command's own words (`log incident=inc-… <decision>`). \
-Times: now, +30m, +2h, +3d, HH:MM or YYYY-MM-DD HH:MM (UTC), within a year."""
+Times: now, +30m, +2h, +3d, HH:MM or YYYY-MM-DD HH:MM (clock times in {zone}), within a \
+year."""
