@@ -248,6 +248,7 @@ class Cast(Acting):
         "briefing.opened": _on_step_opened,
         "ringround.list": lambda cast, stage, d: cast.community.on_call_list(stage, d),
         "ringround.senior": lambda cast, stage, d: cast.community.on_senior(stage, d),
+        "ringround.list_taken_back": lambda cast, stage, d: cast.community.on_taken_back(stage, d),
         "task.assigned": _on_task_assigned,
         "task.not_acknowledged": _on_not_acknowledged,
         "task.unblocked": _on_task_unblocked,
