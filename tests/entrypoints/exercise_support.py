@@ -16,6 +16,8 @@ from incident_bot.entrypoints.exercise import (
     Behaviour,
     ExerciseConfig,
     ExerciseResult,
+    database_file,
+    database_url,
     exercise_settings,
     prepare,
     run_exercise,
@@ -97,13 +99,12 @@ def run_small(folder: Path, seed: int = 3, behaviour: Behaviour | None = None,
     """Run the small exercise in ``folder``; ``pace`` is (sleep, monotonic) for pacing,
     ``hooks`` the live view's ``on_step`` and ``on_end``."""
     folder.mkdir(parents=True, exist_ok=True)
-    database_dir = folder / "db"
-    database_dir.mkdir()
     settings = settings_for(folder)
     exercise = ExerciseConfig("small-ct", T0, seed=seed, **config)  # type: ignore[arg-type]
-    prepared = prepare(exercise_settings(settings, database_dir), exercise,
-                       write_directory(folder), database_dir)
+    database = database_file(folder / "db", exercise.incident_id)
+    prepared = prepare(exercise_settings(settings, database), exercise,
+                       write_directory(folder), database)
     extra: dict[str, Any] = {"sleep": pace[0], "monotonic": pace[1]} if pace else {}
     result = run_exercise(prepared, exercise, behaviour=behaviour, **extra, **(hooks or {}))
     configured = Path(settings.database_url.get_secret_value().removeprefix("sqlite:///"))
-    return Ran(result, f"sqlite:///{database_dir / 'exercise.db'}", configured)
+    return Ran(result, database_url(database), configured)
