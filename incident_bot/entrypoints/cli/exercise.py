@@ -22,7 +22,6 @@ from incident_bot.adapters import report_render
 from incident_bot.entrypoints.cli import _common
 from incident_bot.entrypoints.exercise.live import LiveView
 from incident_bot.entrypoints.exercise.report import to_markdown, to_rich
-from incident_bot.entrypoints.exercise.transcript import UK
 from incident_bot.entrypoints.exercise.runner import ExerciseConfig, ExerciseResult
 from incident_bot.entrypoints.exercise.session import (
     SAMPLE_DIRECTORY,
@@ -34,6 +33,7 @@ from incident_bot.entrypoints.exercise.session import (
     prepare,
     run_exercise,
 )
+from incident_bot.entrypoints.exercise.transcript import UK
 from incident_bot.errors import ConfigError
 from incident_bot.settings import Settings
 

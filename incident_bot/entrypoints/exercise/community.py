@@ -3,8 +3,9 @@
 - Callers accept their lists after 1-12 minutes (so some are late and the list moves to the
   backup caller, who drops it if told the caller took it back first; a few never answer),
   each accepting only the list they were offered, then phone its contacts 2-4 minutes each,
-  and only while the list is theirs (so no contact is called by two callers): reached about 60 %, voicemail or no answer 30 %,
-  wrong number 5 %, declined or unsafe to call rarely; one more try for voicemail and no answer.
+  and only while the list is theirs (so no contact is called by two callers): reached about
+  60 %, voicemail or no answer 30 %, wrong number 5 %, declined or unsafe to call rarely; one
+  more try for voicemail and no answer.
 - A senior officer asked to try personally does, and reaches about half.
 - Contacts reply to the automatic SMS with the code after 1-20 minutes (about 60 %, in any of
   the ways people type a code), with feedback (about 10 %; the first reply of the exercise
