@@ -3,6 +3,7 @@ runs an exercise through the API, and read access to the exercise's database aft
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -79,6 +80,17 @@ class Ran:
     result: ExerciseResult
     database_url: str
     configured_database: Path
+
+    def blanked(self, text: str) -> str:
+        """``text`` with the run's own incident id and the SMS codes derived from it blanked:
+        all that may differ between two runs of one seed."""
+        with self.records() as (incident, _, _):
+            codes = [r.code for r in incident.ringround.tiers.values()]
+        text = text.replace(self.result.incident_id, "<incident>")
+        for code in codes:
+            spaced = r"\s?".join(map(re.escape, code))
+            text = re.sub(spaced, "<code>", text, flags=re.IGNORECASE)
+        return text
 
     @contextmanager
     def records(self) -> Iterator[tuple[Incident, list[OutboxItem], list[DecisionEntry]]]:
