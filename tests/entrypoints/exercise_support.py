@@ -63,10 +63,10 @@ SMALL_DIRECTORY = "\n".join([
 TIER_1_CONTACTS = 10
 
 
-def write_directory(folder: Path) -> Path:
+def write_directory(folder: Path, text: str = SMALL_DIRECTORY) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "directory.csv"
-    path.write_text(SMALL_DIRECTORY, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -107,7 +107,8 @@ class Ran:
 
 def run_small(folder: Path, seed: int = 3, behaviour: Behaviour | None = None,
               pace: tuple[Callable[[float], None], Callable[[], float]] | None = None,
-              hooks: dict[str, Any] | None = None, **config: object) -> Ran:
+              hooks: dict[str, Any] | None = None, directory: str = SMALL_DIRECTORY,
+              **config: object) -> Ran:
     """Run the small exercise in ``folder``; ``pace`` is (sleep, monotonic) for pacing,
     ``hooks`` the live view's ``on_step`` and ``on_end``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -115,7 +116,7 @@ def run_small(folder: Path, seed: int = 3, behaviour: Behaviour | None = None,
     exercise = ExerciseConfig("small-ct", T0, seed=seed, **config)  # type: ignore[arg-type]
     database = database_file(folder / "db", exercise.incident_id)
     prepared = prepare(exercise_settings(settings, database), exercise,
-                       write_directory(folder), database)
+                       write_directory(folder, directory), database)
     extra: dict[str, Any] = {"sleep": pace[0], "monotonic": pace[1]} if pace else {}
     result = run_exercise(prepared, exercise, behaviour=behaviour, **extra, **(hooks or {}))
     configured = Path(settings.database_url.get_secret_value().removeprefix("sqlite:///"))

@@ -1,11 +1,11 @@
 """The ring-round's people: callers, senior officers and the community contacts on their phones.
 
-- Callers accept their lists after 1-12 minutes (so some are late and the list moves to the
-  backup caller, who drops it if told the caller took it back first; a few never answer),
-  each accepting only the list they were offered, then phone its contacts 2-4 minutes each,
-  and only while the list is theirs (so no contact is called by two callers): reached about
-  60 %, voicemail or no answer 30 %, wrong number 5 %, declined or unsafe to call rarely; one
-  more try for voicemail and no answer.
+- Callers accept the list offered to them after 1-12 minutes (so some are late and the list
+  moves to the backup caller; a few never answer). Whoever is told the list was taken back by
+  its caller, or abandoned, leaves it. A caller phones the list's contacts 2-4 minutes each,
+  only while the list is theirs (so no contact is called by two callers): reached about 60 %,
+  voicemail or no answer 30 %, wrong number 5 %, declined or unsafe to call rarely; one more
+  try for voicemail and no answer.
 - A senior officer asked to try personally does, and reaches about half.
 - Contacts reply to the automatic SMS with the code after 1-20 minutes (about 60 %, in any of
   the ways people type a code), with feedback (about 10 %; the first reply of the exercise
@@ -57,7 +57,7 @@ class CallPlan:
     queue: list[str]
     retry: list[str] = field(default_factory=list)
     retrying: bool = False
-    dropped: bool = False  # taken back by its caller before this backup accepted it
+    dropped: bool = False  # taken back by its caller, or abandoned, before they accepted
 
     def next_contact(self) -> str | None:
         if not self.queue and self.retry and not self.retrying:
@@ -88,8 +88,9 @@ class Community(Acting):
         stage.later(self.minutes(b.backup_accept if moved else b.accept), holder,
                     f"accept {list_id}", lambda: self._accept(stage, plan))
 
-    def on_taken_back(self, stage: Stage, delivery: Delivery) -> None:
-        """The backup is told the caller accepted the list after all: they leave it."""
+    def on_list_closed(self, stage: Stage, delivery: Delivery) -> None:
+        """Told the list's caller accepted it after all, or that nobody accepted it in time and
+        its contacts moved on: they leave it."""
         key = (str(delivery.notify.data.get("list", "")), delivery.notify.recipient)
         plan = self._plans.get(key)
         if plan is not None:
