@@ -10,9 +10,15 @@ from datetime import timedelta
 import pytest
 
 from incident_bot.domain.ringround import CallList
+from incident_bot.entrypoints.exercise import Behaviour
 from tests.entrypoints.exercise_support import SMALL_DIRECTORY, Ran, run_small
 
-SEEDS = range(1, 9)
+SEEDS = range(1, 7)
+BEHAVIOURS = {
+    "as usual": None,
+    # Callers accept 9-14 minutes in: lists move to the backup at 10 and are often taken back.
+    "late callers": Behaviour(accept=(9, 14), caller_absent=0.0, backup_absent=0.0),
+}
 # The engagement lead is a caller too: the caller of one list and the backup of the others.
 CALLER_AND_BACKUP = SMALL_DIRECTORY.replace("engagement_lead,", "engagement_lead;caller,")
 ACCEPTS = re.compile(r"(?P<who>.+) accepts call list (?P<list>\S+) \(")
@@ -20,11 +26,11 @@ REFUSED_ACCEPT = re.compile(r"REFUSED: .+ accepts call list (?P<list>\S+) \(.*?\
 CALLS = re.compile(r"(?P<who>.+) calls (?P<contact>.+): ")
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> list[Ran]:
+@pytest.fixture(scope="module", params=list(BEHAVIOURS))
+def runs(request, tmp_path_factory) -> list[Ran]:
     folder = tmp_path_factory.mktemp("consistency")
-    return [run_small(folder / str(seed), seed=seed, directory=CALLER_AND_BACKUP)
-            for seed in SEEDS]
+    return [run_small(folder / str(seed), seed=seed, directory=CALLER_AND_BACKUP,
+                      behaviour=BEHAVIOURS[request.param]) for seed in SEEDS]
 
 
 def lists_of(ran: Ran) -> dict[str, CallList]:
