@@ -13,7 +13,7 @@ from incident_bot.domain.ringround import CallList
 from incident_bot.entrypoints.exercise import Behaviour
 from tests.entrypoints.exercise_support import SMALL_DIRECTORY, Ran, run_small
 
-SEEDS = range(1, 7)
+SEEDS = range(2, 6)  # 2 and 5 once called contacts twice; 4 named the wrong list
 BEHAVIOURS = {
     "as usual": None,
     # Callers accept 9-14 minutes in: lists move to the backup at 10 and are often taken back.
