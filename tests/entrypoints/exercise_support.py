@@ -70,8 +70,8 @@ def write_directory(folder: Path, text: str = SMALL_DIRECTORY) -> Path:
     return path
 
 
-def settings_for(base: Path) -> Settings:
-    return load_settings({"INCIDENT_BOT_PLAYBOOKS": str(GOOD),
+def settings_for(base: Path, playbooks: Path = GOOD) -> Settings:
+    return load_settings({"INCIDENT_BOT_PLAYBOOKS": str(playbooks),
                           "INCIDENT_BOT_TEMPLATES": str(GOOD / "templates")}, base)
 
 
@@ -108,11 +108,11 @@ class Ran:
 def run_small(folder: Path, seed: int = 3, behaviour: Behaviour | None = None,
               pace: tuple[Callable[[float], None], Callable[[], float]] | None = None,
               hooks: dict[str, Any] | None = None, directory: str = SMALL_DIRECTORY,
-              **config: object) -> Ran:
+              playbooks: Path = GOOD, **config: object) -> Ran:
     """Run the small exercise in ``folder``; ``pace`` is (sleep, monotonic) for pacing,
     ``hooks`` the live view's ``on_step`` and ``on_end``."""
     folder.mkdir(parents=True, exist_ok=True)
-    settings = settings_for(folder)
+    settings = settings_for(folder, playbooks)
     exercise = ExerciseConfig("small-ct", T0, seed=seed, **config)  # type: ignore[arg-type]
     database = database_file(folder / "db", exercise.incident_id)
     prepared = prepare(exercise_settings(settings, database), exercise,

@@ -11,7 +11,7 @@ import pytest
 
 from incident_bot.domain.ringround import CallList
 from incident_bot.entrypoints.exercise import Behaviour
-from tests.entrypoints.exercise_support import SMALL_DIRECTORY, Ran, run_small
+from tests.entrypoints.exercise_support import SMALL_DIRECTORY, SMALL_PLAYBOOK, Ran, run_small
 
 SEEDS = range(2, 6)  # 2 and 5 once called contacts twice; 4 named the wrong list
 BEHAVIOURS = {
@@ -26,11 +26,29 @@ REFUSED_ACCEPT = re.compile(r"REFUSED: .+ accepts call list (?P<list>\S+) \(.*?\
 CALLS = re.compile(r"(?P<who>.+) calls (?P<contact>.+): ")
 
 
+# The small playbook with a task that its strategic step does, escalated when overdue.
+STEP_TASK = """\
+  - id: brief-chief-exec
+    title: Brief the chief executive
+    owner: council_chief_exec
+    due: E0+5m
+    done_by_step: strategic
+    escalation:
+      - {after: 10m, to: police_silver}
+"""
+
+
 @pytest.fixture(scope="module", params=list(BEHAVIOURS))
 def runs(request, tmp_path_factory) -> list[Ran]:
     folder = tmp_path_factory.mktemp("consistency")
+    playbooks = folder / "playbooks"
+    playbooks.mkdir()
+    (playbooks / SMALL_PLAYBOOK.name).write_text(
+        SMALL_PLAYBOOK.read_text(encoding="utf-8").replace("tasks:\n", "tasks:\n" + STEP_TASK),
+        encoding="utf-8")
     return [run_small(folder / str(seed), seed=seed, directory=CALLER_AND_BACKUP,
-                      behaviour=BEHAVIOURS[request.param]) for seed in SEEDS]
+                      behaviour=BEHAVIOURS[request.param], playbooks=playbooks)
+            for seed in SEEDS]
 
 
 def lists_of(ran: Ran) -> dict[str, CallList]:
@@ -86,3 +104,17 @@ def test_no_task_is_already_overdue_when_the_incident_starts(runs):
                       if row.notify.purpose in ("task.overdue", "task.escalated")
                       and row.created_at < start + timedelta(minutes=5)]
     assert early == []
+
+
+def test_no_task_is_chased_after_the_briefing_step_that_does_it_is_complete(runs):
+    chased = []
+    for ran in runs:
+        with ran.records() as (incident, outbox, _):
+            done_at = incident.briefing.get("strategic").completed_at
+            chased += [(row.notify.purpose, row.created_at) for row in outbox
+                       if row.notify.data.get("task") == "brief-chief-exec"
+                       and row.notify.purpose in ("task.reminder", "task.overdue",
+                                                  "task.escalated", "task.not_acknowledged")
+                       and done_at is not None and row.created_at >= done_at]
+        assert incident.tasks.get("brief-chief-exec").state.value == "done"
+    assert chased == []
