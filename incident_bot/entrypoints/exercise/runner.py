@@ -124,7 +124,8 @@ class ExerciseConfig:
 
     @property
     def start_at(self) -> datetime:
-        return self.t0 - (self.start_before_t0 or START_BEFORE_T0)
+        lead = START_BEFORE_T0 if self.start_before_t0 is None else self.start_before_t0
+        return self.t0 - lead
 
     def e0(self, playbook: Playbook) -> datetime:
         """The E0 the commander gives at the start."""

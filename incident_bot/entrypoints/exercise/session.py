@@ -47,7 +47,6 @@ class Prepared:
     imported: ImportReport
     clock: SteppedClock
     transport: ExerciseTransport
-    database: Path
 
 
 def database_file(database_dir: Path, incident_id: str) -> Path:
@@ -118,7 +117,7 @@ def prepare(settings: Settings, config: ExerciseConfig, directory: Path,
     except BaseException:
         services.engine.dispose()
         raise
-    return Prepared(services, playbook, people, imported, clock, transport, database)
+    return Prepared(services, playbook, people, imported, clock, transport)
 
 
 def run_exercise(
