@@ -28,7 +28,10 @@ GAP_TITLES = {
     "tasks": "Tasks never acknowledged",
 }
 STEP_HEADERS = ("Step", "Planned", "Opened", "How", "Completed", "By", "Late by")
-TIER_HEADERS = ("Tier", "Reached", "Pending", "Failed", "Opted out", "Flagged", "Total",
+# Reached counts confirmed contacts and failed counts unsafe ones, which the after-action report
+# gives apart: the headers say so, so the two reports' figures can be set side by side.
+TIER_HEADERS = ("Tier", "Reached or confirmed", "Pending", "Failed or unsafe", "Opted out",
+                "Flagged", "Total",
                 "Coverage (target)", "Median to reach", "Worst", "Target met by deadline")
 
 
