@@ -23,6 +23,8 @@ from incident_bot.domain.incident_model import Incident
 from incident_bot.domain.ladder import ContactState
 from incident_bot.entrypoints.exercise import (
     ExerciseConfig,
+    database_file,
+    database_url,
     exercise_settings,
     prepare,
     run_exercise,
@@ -38,15 +40,14 @@ REACHED = {ContactState.REACHED, ContactState.CONFIRMED}
 
 def run() -> dict[str, float | str]:
     with tempfile.TemporaryDirectory(prefix="incident-bot-bench-") as scratch:
-        database_dir = Path(scratch)
         settings = load_settings({}, ROOT)
         config = ExerciseConfig("ct-arrests-and-searches", T0, seed=SEED)
-        prepared = prepare(exercise_settings(settings, database_dir), config, SAMPLE,
-                           database_dir)
+        database = database_file(Path(scratch), config.incident_id)
+        prepared = prepare(exercise_settings(settings, database), config, SAMPLE, database)
         wall = time.perf_counter()
         result = run_exercise(prepared, config)
         wall = time.perf_counter() - wall
-        engine = make_engine(f"sqlite:///{database_dir / 'exercise.db'}")
+        engine = make_engine(database_url(database))
         with SqlUnitOfWork(engine) as uow:
             incident = Incident.from_dict(uow.incidents.get(result.incident_id).document)
         engine.dispose()

@@ -23,7 +23,8 @@ fi
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 "$incident_bot" exercise ct-arrests-and-searches --speed 0 --no-live \
-  --seed "$seed" --t0 2026-11-24T05:00:00+00:00 --report-dir "$scratch" > "$scratch/exercise.log"
+  --seed "$seed" --t0 2026-11-24T05:00:00+00:00 --report-dir "$scratch" \
+  --database-dir "$scratch" > "$scratch/exercise.log"
 page="$(ls "$scratch"/after-action-*.html)"
 
 mkdir -p "$(dirname "$out")"

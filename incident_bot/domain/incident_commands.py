@@ -52,6 +52,7 @@ from incident_bot.domain.incident_model import (
     require,
     round_context,
     task_context,
+    tasks_done_by_step,
     tell,
     transition,
     with_e0,
@@ -263,7 +264,8 @@ def complete_step(inc: Incident, c: CompleteStep, now: datetime) -> list[Effect]
     state.message_version = version[0] if version else None
     used = f" using {state.message_version}" if version else ""
     return [announce(inc, "briefing.completed", f"Briefing step complete: {step.title}{used} "
-                     f"— marked done by {inc.name(c.by)}.", {"step": step.id})]
+                     f"— marked done by {inc.name(c.by)}.", {"step": step.id}),
+            *tasks_done_by_step(inc, step.id, c.by, now)]
 
 
 def override_step(inc: Incident, c: OverrideStep, now: datetime) -> list[Effect]:

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from incident_bot.domain import briefing, messages, ringround
+from incident_bot.domain import briefing, messages, ringround, tasks
 from incident_bot.domain.briefing import Briefing, Change, Clocks
 from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import Effect, Notify, OutboxChannel, RecordDecision, outbox_key
@@ -307,7 +307,7 @@ def settle(incident: Incident, now: datetime) -> list[Effect]:
 def on_change(incident: Incident, change: Change, now: datetime) -> list[Effect]:
     if change.event == "opened":
         return on_opened(incident, change, now)
-    return on_completed(incident, change)
+    return on_completed(incident, change, now)
 
 
 def on_opened(incident: Incident, change: Change, now: datetime) -> list[Effect]:
@@ -364,7 +364,7 @@ def held_tiers(incident: Incident) -> tuple[int, ...]:
                          if tier in defined and tier not in incident.ringround.tiers}))
 
 
-def on_completed(incident: Incident, change: Change) -> list[Effect]:
+def on_completed(incident: Incident, change: Change, now: datetime) -> list[Effect]:
     step = incident.playbook.step(change.step_id)
     state = incident.briefing.get(step.id)
     if step.message and state.message_version is None:
@@ -372,7 +372,18 @@ def on_completed(incident: Incident, change: Change) -> list[Effect]:
     who = "coverage reached" if change.how == briefing.BY_COVERAGE else incident.name(change.how)
     used = f" ({state.message_version})" if state.message_version else ""
     return [announce(incident, "briefing.completed",
-                     f"Briefing step complete: {step.title}{used} — {who}.", {"step": step.id})]
+                     f"Briefing step complete: {step.title}{used} — {who}.", {"step": step.id}),
+            *tasks_done_by_step(incident, step.id, change.how, now)]
+
+
+def tasks_done_by_step(incident: Incident, step_id: str, by: str,
+                       now: datetime) -> list[Effect]:
+    """A completed briefing step completes the tasks the playbook says it does."""
+    done = [t.id for t in incident.playbook.tasks if t.done_by_step == step_id]
+    if not done:
+        return []
+    return tasks.complete_with_step(incident.tasks, task_context(incident), done, step_id, by,
+                                    now)
 
 
 def _version_label(incident: Incident, message_id: str | None) -> str | None:

@@ -181,6 +181,7 @@ class TaskDef:
     phase: str | None = None
     description: str = ""
     line: int | None = None
+    done_by_step: str | None = None  # a briefing step whose completion does this task
 
 
 @dataclass(frozen=True)

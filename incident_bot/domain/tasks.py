@@ -248,6 +248,20 @@ def complete(board: TaskBoard, ctx: TaskContext, task_id: str, by: str,
     return effects + _unblocked(board, ctx, task_id)
 
 
+def complete_with_step(board: TaskBoard, ctx: TaskContext, task_ids: Iterable[str], step_id: str,
+                       by: str, now: datetime) -> list[Effect]:
+    """The tasks a briefing step does (the playbook's ``done_by_step``) are done when it
+    completes, whatever they depend on: the step's gate has already ordered the work. Their
+    reminders and escalations then do nothing."""
+    effects: list[Effect] = []
+    for task in (board.tasks[t] for t in task_ids if t in board.tasks):
+        if _transition(task, "complete", by, now):
+            effects += _tell(ctx, task, [INCIDENT_CHANNEL], "task.done",
+                             f"Done: {task.title} (briefing step {step_id} is complete).")
+            effects += _unblocked(board, ctx, task.id)
+    return effects
+
+
 def cannot_do(board: TaskBoard, ctx: TaskContext, task_id: str, reason: str, by: str,
               now: datetime) -> list[Effect]:
     """Give a task up, with a reason: the owner role's deputies, the commanders and the incident

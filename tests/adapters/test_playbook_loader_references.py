@@ -259,6 +259,17 @@ PROBLEMS = [
         [f"{N + 2}: tasks[a].phase: unknown phase 'strike': define it under phases"],
     ),
     case(
+        "a_task_done_by_an_unknown_briefing_step_is_refused",
+        "briefing:\n" + step("members") + "tasks:\n" + task("a", "E0", done_by_step="member"),
+        [f"{N + 4}: tasks[a].done_by_step: unknown briefing step 'member' (did you mean "
+         "'members'?)"],
+    ),
+    case(
+        "a_task_done_by_a_briefing_step_it_names_is_accepted",
+        "briefing:\n" + step("members") + "tasks:\n" + task("a", "E0", done_by_step="members"),
+        [],
+    ),
+    case(
         "task_escalation_must_be_in_time_order",
         "tasks:\n" + task("a", "E0", escalation="[{after: 2h, to: bcu_commander}, "
                                            "{after: 30m, to: police_silver}]"),

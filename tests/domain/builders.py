@@ -219,16 +219,16 @@ def timers(effects: Iterable[Effect], kind: str | None = None) -> list[ScheduleT
 # ---- incidents at common moments ------------------------------------------------------------
 
 
-def active_incident() -> Incident:
+def active_incident(pb: Playbook | None = None) -> Incident:
     """Started before T0 and taken to T0 by its timer: active, E0 not yet reached."""
-    incident = started()
+    incident = started(pb=pb)
     on_timer(incident, "incident.t0", {"at": T0.isoformat()}, T0)
     return incident
 
 
-def at_e0(approved: bool = True) -> Incident:
+def at_e0(approved: bool = True, pb: Playbook | None = None) -> Incident:
     """Active, every message v1 approved (unless told not to), E0 reached: strategic open."""
-    incident = active_incident()
+    incident = active_incident(pb)
     if approved:
         approve_all(incident, T0 + MIN)
     on_timer(incident, "briefing.e0", {"at": E0.isoformat()}, E0)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from builders import (
     BEFORE_T0,
     E0,
     MIN,
     T0,
+    TASKS,
     approve,
     at_e0,
     decisions,
     notices,
+    playbook,
     reach,
     run,
     statuses,
@@ -26,8 +30,10 @@ from incident_bot.domain.commands import (
     ReleaseMessage,
     SetE0,
 )
+from incident_bot.domain.durations import parse_relative_time
 from incident_bot.domain.incident import Incident, on_timer
-from incident_bot.domain.tasks import DUE_TIMER
+from incident_bot.domain.playbook import TaskDef, TaskEscalation
+from incident_bot.domain.tasks import DUE_TIMER, OVERDUE_TIMER, TaskState
 from incident_bot.errors import NotAuthorised, RefusedError, TransitionRefused
 
 
@@ -221,3 +227,47 @@ def test_setting_the_same_e0_does_nothing(active: Incident):
 def test_only_a_commander_moves_e0(active: Incident):
     with pytest.raises(NotAuthorised, match="set E0"):
         run(active, T0, SetE0(E0 + MIN, "pcomms"))
+
+
+# ---- tasks a briefing step does -------------------------------------------------------------
+
+
+def step_tasks() -> tuple[TaskDef, ...]:
+    """The builders' tasks, the leader's briefing done by the strategic step (and escalated to
+    the commander half an hour overdue), a tier-1 check done by the tier-1 step."""
+    overdue = (TaskEscalation(30 * MIN, "bcu_commander"),)
+    return (*(t for t in TASKS if t.id != "brief-leader"),
+            replace(next(t for t in TASKS if t.id == "brief-leader"), escalation=overdue,
+                    done_by_step="strategic"),
+            TaskDef("tier-1-done", "Tier 1 told", "engagement_lead", parse_relative_time("E0+1h"),
+                    done_by_step="tier-1"))
+
+
+@pytest.fixture
+def with_step_tasks() -> Incident:
+    return at_e0(pb=playbook(tasks=step_tasks()))
+
+
+def test_completing_a_briefing_step_completes_the_task_it_does(with_step_tasks):
+    run(with_step_tasks, E0 + MIN, CompleteStep("strategic", "gold"))
+    task = with_step_tasks.tasks.get("brief-leader")
+    assert (task.state, task.acted_by) == (TaskState.DONE, "gold")
+
+
+def test_a_task_done_by_its_step_is_not_escalated_when_its_due_time_passes(with_step_tasks):
+    run(with_step_tasks, E0 + MIN, CompleteStep("strategic", "gold"))
+    task = with_step_tasks.tasks.get("brief-leader")
+    payload = {"task": task.id, "at": task.due.isoformat(), "rung": 0}
+    assert on_timer(with_step_tasks, OVERDUE_TIMER, payload, task.due + 30 * MIN) == []
+
+
+def test_a_step_completed_by_coverage_completes_the_task_it_does(with_step_tasks):
+    run(with_step_tasks, E0, CompleteStep("strategic", "gold"))
+    reach(with_step_tasks, E0 + MIN, "k1", "k2", "k3")
+    assert with_step_tasks.tasks.get("tier-1-done").state is TaskState.DONE
+
+
+def test_a_task_done_by_a_step_is_announced_as_done(with_step_tasks):
+    effects = run(with_step_tasks, E0 + MIN, CompleteStep("strategic", "gold"))
+    assert [n.body for n in notices(effects, "task.done")] == [
+        "Done: Brief the council leader (briefing step strategic is complete)."]

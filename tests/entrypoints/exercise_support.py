@@ -3,6 +3,7 @@ runs an exercise through the API, and read access to the exercise's database aft
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from incident_bot.entrypoints.exercise import (
     Behaviour,
     ExerciseConfig,
     ExerciseResult,
+    database_file,
+    database_url,
     exercise_settings,
     prepare,
     run_exercise,
@@ -60,15 +63,15 @@ SMALL_DIRECTORY = "\n".join([
 TIER_1_CONTACTS = 10
 
 
-def write_directory(folder: Path) -> Path:
+def write_directory(folder: Path, text: str = SMALL_DIRECTORY) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "directory.csv"
-    path.write_text(SMALL_DIRECTORY, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
-def settings_for(base: Path) -> Settings:
-    return load_settings({"INCIDENT_BOT_PLAYBOOKS": str(GOOD),
+def settings_for(base: Path, playbooks: Path = GOOD) -> Settings:
+    return load_settings({"INCIDENT_BOT_PLAYBOOKS": str(playbooks),
                           "INCIDENT_BOT_TEMPLATES": str(GOOD / "templates")}, base)
 
 
@@ -77,6 +80,17 @@ class Ran:
     result: ExerciseResult
     database_url: str
     configured_database: Path
+
+    def blanked(self, text: str) -> str:
+        """``text`` with the run's own incident id and the SMS codes derived from it blanked:
+        all that may differ between two runs of one seed."""
+        with self.records() as (incident, _, _):
+            codes = [r.code for r in incident.ringround.tiers.values()]
+        text = text.replace(self.result.incident_id, "<incident>")
+        for code in codes:
+            spaced = r"\s?".join(map(re.escape, code))
+            text = re.sub(spaced, "<code>", text, flags=re.IGNORECASE)
+        return text
 
     @contextmanager
     def records(self) -> Iterator[tuple[Incident, list[OutboxItem], list[DecisionEntry]]]:
@@ -93,17 +107,17 @@ class Ran:
 
 def run_small(folder: Path, seed: int = 3, behaviour: Behaviour | None = None,
               pace: tuple[Callable[[float], None], Callable[[], float]] | None = None,
-              hooks: dict[str, Any] | None = None, **config: object) -> Ran:
+              hooks: dict[str, Any] | None = None, directory: str = SMALL_DIRECTORY,
+              playbooks: Path = GOOD, **config: object) -> Ran:
     """Run the small exercise in ``folder``; ``pace`` is (sleep, monotonic) for pacing,
     ``hooks`` the live view's ``on_step`` and ``on_end``."""
     folder.mkdir(parents=True, exist_ok=True)
-    database_dir = folder / "db"
-    database_dir.mkdir()
-    settings = settings_for(folder)
+    settings = settings_for(folder, playbooks)
     exercise = ExerciseConfig("small-ct", T0, seed=seed, **config)  # type: ignore[arg-type]
-    prepared = prepare(exercise_settings(settings, database_dir), exercise,
-                       write_directory(folder), database_dir)
+    database = database_file(folder / "db", exercise.incident_id)
+    prepared = prepare(exercise_settings(settings, database), exercise,
+                       write_directory(folder, directory), database)
     extra: dict[str, Any] = {"sleep": pace[0], "monotonic": pace[1]} if pace else {}
     result = run_exercise(prepared, exercise, behaviour=behaviour, **extra, **(hooks or {}))
     configured = Path(settings.database_url.get_secret_value().removeprefix("sqlite:///"))
-    return Ran(result, f"sqlite:///{database_dir / 'exercise.db'}", configured)
+    return Ran(result, database_url(database), configured)

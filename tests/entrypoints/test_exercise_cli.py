@@ -24,11 +24,13 @@ T0 = "2026-11-24T05:00:00+00:00"
 
 
 @pytest.fixture
-def invoke(tmp_path: Path):
+def invoke(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the exercise keeps its database under ./var/exercise
     configured = tmp_path / "configured.db"
 
-    def run(*args: str | Path, playbooks: Path = GOOD, templates: Path = GOOD / "templates"):
-        env = {"COLUMNS": "200", "DATABASE_URL": f"sqlite:///{configured}",
+    def run(*args: str | Path, playbooks: Path = GOOD, templates: Path = GOOD / "templates",
+            database_url: str = f"sqlite:///{configured}"):
+        env = {"COLUMNS": "200", "DATABASE_URL": database_url,
                "INCIDENT_BOT_PLAYBOOKS": str(playbooks), "INCIDENT_BOT_TEMPLATES": str(templates)}
         return CliRunner().invoke(app, [str(a) for a in args], env=env)
 
@@ -68,7 +70,7 @@ def test_the_written_report_covers_every_tier_1_contact_of_the_directory(invoke,
 
 def test_an_exercise_prints_a_plain_transcript_when_not_live(invoke, tmp_path):
     output = small(invoke, tmp_path).output
-    assert "04:30:00 T0-0:30  Supt Test Commander starts the incident" in output
+    assert "03:45:00 T0-1:15  Supt Test Commander starts the incident" in output
 
 
 def test_an_exercise_can_name_the_playbook_by_id(invoke, tmp_path):
@@ -84,12 +86,77 @@ def test_the_same_seed_through_the_cli_writes_the_same_report(invoke, tmp_path):
     small(invoke, tmp_path / "a", SMALL_PLAYBOOK, "--seed", "9")
     small(invoke, tmp_path / "b", SMALL_PLAYBOOK, "--seed", "9")
     first, second = ((tmp_path / d / "reports").glob("readiness-*.md") for d in "ab")
-    assert next(first).read_text(encoding="utf-8") == next(second).read_text(encoding="utf-8")
+    assert without_id(next(first).read_text(encoding="utf-8")) == without_id(
+        next(second).read_text(encoding="utf-8"))
+
+
+def without_id(text: str) -> str:
+    return re.sub(r"ex-[0-9a-f]{8}", "<incident>", text)
 
 
 def test_an_exercise_never_creates_the_configured_database(invoke, tmp_path):
     small(invoke, tmp_path)
     assert not invoke.configured.exists()
+
+
+# ---- afterwards: the exercise's incident stays to be looked at -------------------------------
+
+
+def printed_database_url(output: str) -> tuple[str, str]:
+    """The DATABASE_URL and incident id of the commands the exercise prints at its end."""
+    match = re.search(r"DATABASE_URL=(\S+) incident-bot log verify (\S+)", output)
+    assert match is not None, output[-1500:]
+    return match[1], match[2]
+
+
+def test_the_exercise_database_stays_under_var_exercise_named_after_its_incident(invoke,
+                                                                                 tmp_path):
+    url, incident = printed_database_url(small(invoke, tmp_path).output)
+    assert (url, (tmp_path / "var" / "exercise" / f"{incident}.sqlite3").is_file()) == (
+        f"sqlite:///var/exercise/{incident}.sqlite3", True)
+
+
+@pytest.mark.parametrize(("command", "expected"), [
+    (("log", "verify"), "chain intact"),
+    (("report",), "# After-action report"),
+    (("incidents", "export"), '"playbook_id": "small-ct"'),
+])
+def test_the_printed_commands_work_on_the_exercise_incident_afterwards(invoke, tmp_path,
+                                                                      command, expected):
+    url, incident = printed_database_url(small(invoke, tmp_path).output)
+    after = invoke(*command, incident, database_url=url)
+    assert (after.exit_code, expected in after.output) == (0, True), after.output
+
+
+def test_two_runs_of_the_same_seed_keep_two_incidents_and_two_reports(invoke, tmp_path):
+    ids = [printed_database_url(small(invoke, tmp_path, SMALL_PLAYBOOK, "--seed", "9").output)[1]
+           for _ in range(2)]
+    reports = sorted(p.name for p in (tmp_path / "reports").glob("readiness-*.md"))
+    assert (len(set(ids)), reports) == (2, sorted(f"readiness-{i}.md" for i in ids))
+
+
+# ---- one set of figures, in one time zone ---------------------------------------------------
+
+
+def test_the_console_summary_has_the_after_action_reports_own_figures(invoke, tmp_path):
+    output = small(invoke, tmp_path).output
+    markdown = next((tmp_path / "reports").glob("after-action-*.md")).read_text(encoding="utf-8")
+    page = next((tmp_path / "reports").glob("after-action-*.html")).read_text(encoding="utf-8")
+    tasks = re.search(r"- (Tasks: .+)", markdown)[1]
+    escalations = re.search(r"- (Escalations fired: \d+)", markdown)[1]
+    assert (tasks in output, escalations in output, tasks.removeprefix("Tasks: ") in page) == (
+        True, True, True)
+
+
+def test_the_console_gives_every_time_in_uk_time_and_says_so(invoke, tmp_path):
+    summer = "2026-07-01T04:00:00+00:00"  # 05:00 BST: UK time is UTC+1
+    output = invoke("exercise", SMALL_PLAYBOOK, "--speed", "0", "--no-live", "--t0", summer,
+                    "--directory", write_directory(tmp_path),
+                    "--report-dir", tmp_path / "reports").output
+    markdown = next((tmp_path / "reports").glob("readiness-*.md")).read_text(encoding="utf-8")
+    ended = re.search(r"\(UK time\); report at (\d\d:\d\d)", markdown)[1]
+    assert ("times are UK time" in output.splitlines()[0],
+            f"Exercise ended at {ended} UK time" in output) == (True, True)
 
 
 # ---- `run`: the first impression, on the full bundled sample (the one slow test) -----------

@@ -103,9 +103,10 @@ def test_report_task_counts_match_the_tasks_in_the_database(ran):
 
 
 def test_the_same_seed_gives_the_same_transcript_and_report(ran, tmp_path):
-    again = run_small(tmp_path, seed=3).result
-    assert (again.transcript.text(), to_markdown(again.report)) == (
-        ran.result.transcript.text(), to_markdown(ran.result.report))
+    again = run_small(tmp_path, seed=3)
+    assert [again.blanked(again.result.transcript.text()),
+            again.blanked(to_markdown(again.result.report))] == [
+        ran.blanked(ran.result.transcript.text()), ran.blanked(to_markdown(ran.result.report))]
 
 
 def test_a_different_seed_gives_a_different_transcript(ran, tmp_path):
@@ -113,8 +114,8 @@ def test_a_different_seed_gives_a_different_transcript(ran, tmp_path):
     assert other.transcript.text() != ran.result.transcript.text()
 
 
-def test_the_incident_id_is_derived_from_the_seed(ran, tmp_path):
-    assert run_small(tmp_path, seed=4).result.incident_id != ran.result.incident_id
+def test_two_runs_of_the_same_seed_get_two_incident_ids(ran, tmp_path):
+    assert run_small(tmp_path, seed=3).result.incident_id != ran.result.incident_id
 
 
 def test_the_transcript_never_shows_a_full_phone_number(ran):

@@ -62,15 +62,16 @@ def test_exercise_sms_deliveries_equal_the_outbox_rows_with_a_version(ran):
 
 
 def test_the_same_seed_gives_identical_readiness_and_after_action_reports(ran, tmp_path):
-    again = run_small(tmp_path, seed=5).result
-    first = ran.result
-    assert readiness_markdown(again.report) == readiness_markdown(first.report)
-    assert after_action_markdown(again.after_action) == after_action_markdown(
-        first.after_action)
-    assert to_html(again.after_action) == to_html(first.after_action)
+    again = run_small(tmp_path, seed=5)
+    for render in (lambda r: readiness_markdown(r.report),
+                   lambda r: after_action_markdown(r.after_action),
+                   lambda r: to_html(r.after_action)):
+        assert again.blanked(render(again.result)) == ran.blanked(render(ran.result))
 
 
-def test_the_exercise_command_writes_the_after_action_report_beside_readiness(tmp_path):
+def test_the_exercise_command_writes_the_after_action_report_beside_readiness(tmp_path,
+                                                                             monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the exercise keeps its database under ./var/exercise
     env = {"COLUMNS": "200", "DATABASE_URL": f"sqlite:///{tmp_path / 'configured.db'}",
            "INCIDENT_BOT_PLAYBOOKS": str(GOOD), "INCIDENT_BOT_TEMPLATES": str(GOOD / "templates")}
     result = CliRunner().invoke(app, [

@@ -53,7 +53,7 @@ AUDIENCE_KEYS = ("roles", "tiers", "public")
 MESSAGE_KEYS = ("id", "title", "template", "audiences", "channels", "approvers", "languages",
                 "embargo", "sms_segment_budget")
 TASK_KEYS = ("id", "title", "description", "owner", "due", "depends_on", "phase",
-             "remind_before", "ack_within", "escalation")
+             "remind_before", "ack_within", "escalation", "done_by_step")
 ESCALATION_KEYS = ("after", "to")
 FORBIDDEN_MARKINGS = frozenset({"SECRET", "TOP SECRET", "TOP-SECRET", "TOP_SECRET"})
 TIER_RANGE = "tiers run from 0 (need to know) to 4 (the public)"
@@ -367,6 +367,7 @@ def _task(at: At) -> TaskDef:
         phase=f.optional_text(at.key("phase")),
         description=f.optional_text(at.key("description")) or "",
         line=at.line,
+        done_by_step=f.optional_text(at.key("done_by_step")),
     )
 
 

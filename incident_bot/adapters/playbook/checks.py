@@ -136,6 +136,10 @@ def _check_task(draft: Draft, task: TaskDef, at: At) -> None:
         at.key("phase").error(f"unknown phase '{task.phase}'"
                               f"{did_you_mean(task.phase, map(str, draft.phases.declared))}: "
                               "define it under phases")
+    if task.done_by_step and task.done_by_step not in draft.steps.declared:
+        steps = map(str, draft.steps.declared)
+        at.key("done_by_step").error(f"unknown briefing step '{task.done_by_step}'"
+                                     f"{did_you_mean(task.done_by_step, steps)}")
     escalations = at.key("escalation").items()
     for index, (step, item) in enumerate(zip(task.escalation, escalations, strict=True)):
         _role_ref(draft, item.key("to"), step.to_role)

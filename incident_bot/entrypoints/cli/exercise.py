@@ -1,14 +1,15 @@
 """`incident-bot exercise PLAYBOOK` and `incident-bot run`: rehearse a playbook offline.
 
-An exercise runs on a fresh SQLite database in a temporary directory (never the configured one),
-with the directory imported from a file (the bundled fictional sample by default), a simulated
-clock and simulated people; it prints the readiness report and writes it, with the transcript,
-to the report directory.
+An exercise runs on a fresh SQLite database of its own, ``var/exercise/<incident>.sqlite3``
+(never the configured one), with the directory imported from a file (the bundled fictional
+sample by default), a simulated clock and simulated people; it prints the readiness report and
+writes it, with the transcript, to the report directory. The database stays, so ``report``,
+``incidents export`` and ``log verify`` work on the exercise's incident afterwards.
 """
 
 from __future__ import annotations
 
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,17 +26,21 @@ from incident_bot.entrypoints.exercise.runner import ExerciseConfig, ExerciseRes
 from incident_bot.entrypoints.exercise.session import (
     SAMPLE_DIRECTORY,
     Prepared,
+    database_file,
+    database_url,
     default_t0,
     exercise_settings,
     prepare,
     run_exercise,
 )
+from incident_bot.entrypoints.exercise.transcript import UK
 from incident_bot.errors import ConfigError
 from incident_bot.settings import Settings
 
 DEFAULT_PLAYBOOK = "ct-arrests-and-searches"
 DEFAULT_SPEED = 600.0  # the CT playbook's response in about a minute
 DEFAULT_REPORT_DIR = Path("var") / "reports"
+DEFAULT_DATABASE_DIR = Path("var") / "exercise"
 
 SpeedOpt = Annotated[float, typer.Option(
     "--speed", min=0, help="Simulated seconds per real second (0: as fast as possible).")]
@@ -44,6 +49,8 @@ ReportDirOpt = Annotated[Path, typer.Option(
     "--report-dir", help="Where readiness-<incident>.md and the transcript are written.")]
 NoLiveOpt = Annotated[bool, typer.Option(
     "--no-live", help="Print a plain transcript instead of the live view.")]
+DatabaseDirOpt = Annotated[Path, typer.Option(
+    "--database-dir", help="Where the exercise's database <incident>.sqlite3 is kept.")]
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Options:
     report_dir: Path = DEFAULT_REPORT_DIR
     live: bool = True
     t0: datetime | None = None
+    database_dir: Path = DEFAULT_DATABASE_DIR
 
 
 def exercise(
@@ -72,12 +80,13 @@ def exercise(
     t0: Annotated[str | None, typer.Option(
         "--t0", help="Simulated strike time, ISO 8601 with offset (default: tomorrow "
         "05:00 UK time).")] = None,
+    database_dir: DatabaseDirOpt = DEFAULT_DATABASE_DIR,
 ) -> None:
-    """Rehearse PLAYBOOK with simulated people on a throwaway database; print the readiness
+    """Rehearse PLAYBOOK with simulated people on a database of its own; print the readiness
     report."""
     with _common.exits_on_error():
         options = Options(playbook, speed, seed, directory, area, report_dir, not no_live,
-                          parse_t0(t0))
+                          parse_t0(t0), database_dir)
         run_and_report(_common.settings(), options, _common.console)
 
 
@@ -134,18 +143,36 @@ def run_and_report(settings: Settings, options: Options, console: Console) -> Ex
         else options.playbook,
         t0=options.t0 or default_t0(datetime.now(UTC)), seed=options.seed, area=options.area,
         speed=options.speed)
-    with tempfile.TemporaryDirectory(prefix="incident-bot-exercise-") as scratch:
-        database_dir = Path(scratch)
-        prepared = prepare(exercise_settings(settings, database_dir, options.playbook), config,
-                           options.directory, database_dir)
-        console.print(f"Exercise {config.incident_id}: playbook {prepared.playbook.id}, "
-                      f"directory {options.directory.name} ({prepared.imported.summary()}), "
-                      f"seed {config.seed}", markup=False, highlight=False)
-        for problem in prepared.imported.problems:
-            console.print(str(problem), markup=False, highlight=False)
-        result = _run(prepared, config, console, options.live and console.is_terminal)
+    database = database_file(options.database_dir, config.incident_id)
+    prepared = prepare(exercise_settings(settings, database, options.playbook), config,
+                       options.directory, database)
+    say = _plain(console)
+    say(f"Exercise {config.incident_id}: playbook {prepared.playbook.id}, directory "
+        f"{options.directory.name} ({prepared.imported.summary()}), seed {config.seed}; "
+        "times are UK time (Europe/London)")
+    for problem in prepared.imported.problems:
+        say(str(problem))
+    result = _run(prepared, config, console, options.live and console.is_terminal)
     _print_result(console, result, write_files(result, options.report_dir, config.seed))
+    for line in afterwards(result.incident_id, database):
+        say(line)
     return result
+
+
+def afterwards(incident_id: str, database: Path) -> list[str]:
+    """How to look at the exercise's incident with the other commands once it has ended."""
+    url = database_url(database)
+    return [
+        f"Database kept: {database}. To look at the exercise afterwards, point the other "
+        "commands at it:",
+        f"  DATABASE_URL={url} incident-bot report {incident_id}",
+        f"  DATABASE_URL={url} incident-bot incidents export {incident_id}",
+        f"  DATABASE_URL={url} incident-bot log verify {incident_id}",
+    ]
+
+
+def _plain(console: Console) -> Callable[[str], None]:
+    return lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _run(prepared: Prepared, config: ExerciseConfig, console: Console,
@@ -160,8 +187,8 @@ def _run(prepared: Prepared, config: ExerciseConfig, console: Console,
 def write_files(result: ExerciseResult, report_dir: Path, seed: int) -> list[Path]:
     report_dir.mkdir(parents=True, exist_ok=True)
     report = report_dir / f"readiness-{result.incident_id}.md"
-    report.write_text(to_markdown(result.report, seed=seed, ended_because=result.ended_because),
-                      encoding="utf-8")
+    report.write_text(to_markdown(result.report, seed=seed, ended_because=result.ended_because,
+                                  after_action=result.after_action), encoding="utf-8")
     transcript = report_dir / f"transcript-{result.incident_id}.txt"
     transcript.write_text(result.transcript.text() + "\n", encoding="utf-8")
     return [report, transcript, *write_after_action(result, report_dir)]
@@ -180,9 +207,9 @@ def write_after_action(result: ExerciseResult, report_dir: Path) -> list[Path]:
 
 def _print_result(console: Console, result: ExerciseResult, files: list[Path]) -> None:
     console.print()
-    console.print(f"Exercise ended at {result.ended_at:%H:%M} UTC: {result.ended_because}; "
-                  f"{result.actions} actions by the simulated people, {result.refused} refused "
-                  "by the bot.", markup=False, highlight=False)
-    console.print(to_rich(result.report))
+    console.print(f"Exercise ended at {result.ended_at.astimezone(UK):%H:%M} UK time: "
+                  f"{result.ended_because}; {result.actions} actions by the simulated people, "
+                  f"{result.refused} refused by the bot.", markup=False, highlight=False)
+    console.print(to_rich(result.report, result.after_action))
     for path in files:
         console.print(f"Written: {path}", markup=False, highlight=False)

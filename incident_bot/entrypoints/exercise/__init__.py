@@ -1,5 +1,5 @@
 """Offline exercise mode: rehearse a playbook with simulated people and a simulated clock on a
-throwaway database, and get a readiness report.
+database of its own, and get a readiness report.
 
 ``prepare`` + ``run_exercise`` (in ``session``) are the API; ``runner`` is the discrete-event
 loop, ``participants`` and ``community`` the simulated people, ``transport`` the captured
@@ -11,6 +11,8 @@ from incident_bot.entrypoints.exercise.runner import ExerciseConfig, ExerciseRes
 from incident_bot.entrypoints.exercise.session import (
     SAMPLE_DIRECTORY,
     Prepared,
+    database_file,
+    database_url,
     default_t0,
     exercise_settings,
     prepare,
@@ -23,6 +25,8 @@ __all__ = [
     "ExerciseConfig",
     "ExerciseResult",
     "Prepared",
+    "database_file",
+    "database_url",
     "default_t0",
     "exercise_settings",
     "prepare",

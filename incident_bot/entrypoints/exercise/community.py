@@ -1,9 +1,11 @@
 """The ring-round's people: callers, senior officers and the community contacts on their phones.
 
-- Callers accept their lists after 1-12 minutes (so some are late and the list moves to the
-  backup caller, who may be beaten to it by the caller taking it back; a few never answer),
-  then phone their contacts 2-4 minutes each: reached about 60 %, voicemail or no answer 30 %,
-  wrong number 5 %, declined or unsafe to call rarely; one more try for voicemail and no answer.
+- Callers accept the list offered to them after 1-12 minutes (so some are late and the list
+  moves to the backup caller; a few never answer). Whoever is told the list was taken back by
+  its caller, or abandoned, leaves it. A caller phones the list's contacts 2-4 minutes each,
+  only while the list is theirs (so no contact is called by two callers): reached about 60 %,
+  voicemail or no answer 30 %, wrong number 5 %, declined or unsafe to call rarely; one more
+  try for voicemail and no answer.
 - A senior officer asked to try personally does, and reaches about half.
 - Contacts reply to the automatic SMS with the code after 1-20 minutes (about 60 %, in any of
   the ways people type a code), with feedback (about 10 %; the first reply of the exercise
@@ -20,7 +22,9 @@ from datetime import timedelta
 
 from incident_bot.domain.commands import AcceptCallList, RecordOutcome
 from incident_bot.domain.directory import Person
+from incident_bot.domain.incident_model import Incident
 from incident_bot.domain.playbook import Playbook
+from incident_bot.domain.ringround import ListStatus
 from incident_bot.entrypoints.exercise.acting import Acting, pending
 from incident_bot.entrypoints.exercise.runner import Delivery, Stage
 
@@ -53,6 +57,7 @@ class CallPlan:
     queue: list[str]
     retry: list[str] = field(default_factory=list)
     retrying: bool = False
+    dropped: bool = False  # taken back by its caller, or abandoned, before they accepted
 
     def next_contact(self) -> str | None:
         if not self.queue and self.retry and not self.retrying:
@@ -64,6 +69,7 @@ class Community(Acting):
     def __init__(self, acting: Acting) -> None:
         super().__init__(acting.rng, acting.behaviour)
         self._lists_seen: set[str] = set()
+        self._plans: dict[tuple[str, str], CallPlan] = {}  # (list, person) -> their plan
         self._rumour_told = False
 
     # ---- callers ----------------------------------------------------------------------------
@@ -78,11 +84,23 @@ class Community(Acting):
             return  # does not see it in time: the bot moves the list on
         contacts = [c for c in str(delivery.notify.data.get("contacts", "")).split(",") if c]
         plan = CallPlan(holder, list_id, contacts)
+        self._plans[(list_id, holder)] = plan
         stage.later(self.minutes(b.backup_accept if moved else b.accept), holder,
                     f"accept {list_id}", lambda: self._accept(stage, plan))
 
+    def on_list_closed(self, stage: Stage, delivery: Delivery) -> None:
+        """Told the list's caller accepted it after all, or that nobody accepted it in time and
+        its contacts moved on: they leave it."""
+        key = (str(delivery.notify.data.get("list", "")), delivery.notify.recipient)
+        plan = self._plans.get(key)
+        if plan is not None:
+            plan.dropped = True
+
     def _accept(self, stage: Stage, plan: CallPlan) -> None:
-        if self.do(stage, plan.caller, AcceptCallList(plan.caller, plan.caller),
+        if plan.dropped:
+            return
+        command = AcceptCallList(plan.caller, plan.caller, plan.list_id)
+        if self.do(stage, plan.caller, command,
                    f"accepts call list {plan.list_id} ({len(plan.queue)} contacts)"):
             self._next_call(stage, plan)
 
@@ -93,6 +111,8 @@ class Community(Acting):
                         lambda: self._call(stage, plan, contact))
 
     def _call(self, stage: Stage, plan: CallPlan, contact: str) -> None:
+        if not holds(stage.incident(), plan):
+            return  # the list is no longer theirs: whoever holds it now calls
         if not pending(stage.incident(), contact):
             self._next_call(stage, plan)  # reached another way meanwhile: on to the next
             return
@@ -158,6 +178,12 @@ class Community(Acting):
             stage.services.incidents.voice_digit(outbox_id, "1")
             stage.changed()
         stage.later(self.minutes((0.5, 2)), who, "press 1", press)
+
+
+def holds(incident: Incident, plan: CallPlan) -> bool:
+    """Whether the caller has the list accepted now (what their dashboard shows)."""
+    return any(lst.id == plan.list_id and lst.status is ListStatus.ACCEPTED
+               and lst.holder == plan.caller for lst in incident.ringround.lists_of(plan.caller))
 
 
 def pick_dead_numbers(playbook: Playbook, people: Sequence[Person], share: float,

@@ -155,7 +155,7 @@ def render(stage: Stage, view: IncidentView | None, speed: float) -> RenderableT
 
 def _header(stage: Stage, view: IncidentView | None, speed: float) -> Text:
     pace = "as fast as possible" if speed <= 0 else f"{speed:g}x"
-    text = Text(f"Simulated time {stamp(stage.now, stage.config.t0)}  ·  ", style="bold")
+    text = Text(f"Simulated time {stamp(stage.now, stage.config.t0)} UK time  ·  ", style="bold")
     if view is not None:
         e0 = _hhmm(view.e0) if view.e0 else "not set"
         text.append(f"status {view.status}  ·  T0 {_hhmm(view.t0)}  ·  E0 {e0}  ·  ")
@@ -212,8 +212,9 @@ def _tasks_text(view: IncidentView) -> Text:
     done = sum(1 for t in view.tasks if t.status == "done")
     overdue = [t for t in view.tasks if t.overdue]
     soon = [t for t in view.tasks if t.due_soon]
-    text = Text(f"Tasks: {done} done of {len(view.tasks)}, ", style="bold")
+    text = Text(f"Tasks: {done} done, {len(view.tasks) - done} not done (", style="bold")
     text.append(f"{len(overdue)} overdue", style="red" if overdue else "")
+    text.append(")")
     text.append(f", {len(soon)} due within 15 minutes")
     for task in (overdue + soon)[:5]:
         flag = "OVERDUE" if task.overdue else "due soon"

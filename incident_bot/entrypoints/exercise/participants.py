@@ -3,7 +3,8 @@
 The staff are here; the ring-round's callers and community contacts are in ``community.py``.
 
 - The **commander** (the first holder of the playbook's first ``started_by`` role that has one)
-  starts the incident at T0-30m with E0 from the playbook's default (else T0+1h). The exercise
+  starts the incident at T0-30m, or 15 minutes before the playbook's first task falls due if
+  that is earlier, with E0 from the playbook's default (else T0+1h). The exercise
   has one inject: if the media hold is still held an hour after E0 (a journalist has the
   story), the commander overrides it with a reason, which the bot puts in the decision log.
 - **Approvers** approve every key message's version 1 a few minutes after the start (one holder
@@ -81,11 +82,7 @@ class Cast(Acting):
         return "nobody"
 
     def e0(self) -> datetime:
-        if self.config.e0_after_t0 is not None:
-            return self.config.t0 + self.config.e0_after_t0
-        if self.playbook.e0_default is not None:
-            return self.playbook.e0_default.resolve(self.config.t0, self.config.t0)
-        return self.config.t0 + timedelta(hours=1)
+        return self.config.e0(self.playbook)
 
     # ---- the start and the inject -----------------------------------------------------------
 
@@ -248,6 +245,8 @@ class Cast(Acting):
         "briefing.opened": _on_step_opened,
         "ringround.list": lambda cast, stage, d: cast.community.on_call_list(stage, d),
         "ringround.senior": lambda cast, stage, d: cast.community.on_senior(stage, d),
+        "ringround.list_taken_back": lambda cast, stage, d: cast.community.on_list_closed(stage, d),
+        "ringround.list_abandoned": lambda cast, stage, d: cast.community.on_list_closed(stage, d),
         "task.assigned": _on_task_assigned,
         "task.not_acknowledged": _on_not_acknowledged,
         "task.unblocked": _on_task_unblocked,

@@ -1,4 +1,5 @@
-"""The readiness report on screen (rich) and on file (Markdown). Times are UK local."""
+"""The readiness report on screen (rich) and on file (Markdown). Times are UK time
+(Europe/London); the summary's figures are the after-action report's own."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from incident_bot.adapters import report_render
 from incident_bot.domain.durations import format_duration
 from incident_bot.entrypoints.exercise.transcript import UK
+from incident_bot.service.after_action import AfterActionReport
 from incident_bot.service.readiness import Count, Gap, ReadinessReport, StepTiming, TierCoverage
 
 GAP_TITLES = {
@@ -25,7 +28,10 @@ GAP_TITLES = {
     "tasks": "Tasks never acknowledged",
 }
 STEP_HEADERS = ("Step", "Planned", "Opened", "How", "Completed", "By", "Late by")
-TIER_HEADERS = ("Tier", "Reached", "Pending", "Failed", "Opted out", "Flagged", "Total",
+# Reached counts confirmed contacts and failed counts unsafe ones, which the after-action report
+# gives apart: the headers say so, so the two reports' figures can be set side by side.
+TIER_HEADERS = ("Tier", "Reached or confirmed", "Pending", "Failed or unsafe", "Opted out",
+                "Flagged", "Total",
                 "Coverage (target)", "Median to reach", "Worst", "Target met by deadline")
 
 
@@ -51,17 +57,15 @@ def tier_row(tier: TierCoverage) -> tuple[str, ...]:
             span(tier.median_to_reach), span(tier.worst_to_reach), met)
 
 
-def summary_lines(report: ReadinessReport) -> list[str]:
-    late = [s.id for s in report.steps if s.late_by]
-    done = sum(1 for s in report.steps if s.completed_at)
-    tiers = ", ".join(f"tier {t.number} {t.fraction:.0%}" for t in report.tiers if t.started_at)
+def summary_lines(report: ReadinessReport, after_action: AfterActionReport | None) -> list[str]:
+    """The after-action report's own summary lines (the same figures as its Markdown and HTML),
+    then what only the readiness report adds."""
     t = report.tasks
+    shared = report_render.summary_lines(after_action) if after_action else [
+        f"Tasks: {t.done} done, {t.open} not done"]
     return [
-        f"Briefing: {done} of {len(report.steps)} steps complete"
-        + (f"; late against the plan: {', '.join(late)}" if late else "; none late"),
-        f"Ring-round coverage: {tiers or 'no tier started'}",
-        f"Tasks: {t.done} done, {t.open} open ({t.overdue} overdue, {t.never_acknowledged} "
-        f"never acknowledged) of {t.total}",
+        *shared,
+        f"Tasks not done: {t.overdue} overdue, {t.never_acknowledged} never acknowledged",
         f"Gaps that would hurt on the day: {len(report.gaps)}",
     ]
 
@@ -70,7 +74,7 @@ def summary_lines(report: ReadinessReport) -> list[str]:
 
 
 def to_markdown(report: ReadinessReport, *, seed: int | None = None,
-                ended_because: str = "") -> str:
+                ended_because: str = "", after_action: AfterActionReport | None = None) -> str:
     lines = [f"# Readiness report: {report.playbook_title}", "",
              f"Exercise `{report.incident_id}` of playbook `{report.playbook_id}` in "
              f"{report.area}" + (f", seed {seed}" if seed is not None else "") + ". "
@@ -81,7 +85,8 @@ def to_markdown(report: ReadinessReport, *, seed: int | None = None,
              "are masked.", ""]
     if ended_because:
         lines += [f"The exercise ended because {ended_because}.", ""]
-    lines += ["## Summary", "", *(f"- {line}" for line in summary_lines(report)), ""]
+    lines += ["## Summary", "",
+              *(f"- {line}" for line in summary_lines(report, after_action)), ""]
     lines += ["## Time to brief", "", *_md_table(STEP_HEADERS, map(step_row, report.steps)), ""]
     lines += ["## Ring-round coverage", "",
               *_md_table(TIER_HEADERS, map(tier_row, report.tiers)), ""]
@@ -118,11 +123,12 @@ def _md_gaps(gaps: Sequence[Gap]) -> list[str]:
 # ---- rich -----------------------------------------------------------------------------------
 
 
-def to_rich(report: ReadinessReport) -> RenderableType:
+def to_rich(report: ReadinessReport,
+            after_action: AfterActionReport | None = None) -> RenderableType:
     parts: list[RenderableType] = [
-        Text(f"Readiness report: {report.playbook_title} ({report.incident_id})",
-             style="bold underline"),
-        Text("\n".join(summary_lines(report))),
+        Text(f"Readiness report: {report.playbook_title} ({report.incident_id}); times are UK "
+             "time", style="bold underline"),
+        Text("\n".join(summary_lines(report, after_action))),
         _table("Time to brief", STEP_HEADERS, [step_row(s) for s in report.steps]),
         _table("Ring-round coverage", TIER_HEADERS, [tier_row(t) for t in report.tiers]),
         _table("Escalations fired", ("What", "Count"),

@@ -11,20 +11,21 @@ simulated seconds per real second (pacing is the only wall-clock read, and only 
 
 The run ends when every ring-round contact is in a terminal state and nothing (timer or action)
 is due within the next simulated hour, or at the cap (T0+12h by default). Every random choice
-comes from ``random.Random(seed)`` and the incident id is derived from the seed: the same seed
-gives the same transcript and the same report.
+comes from ``random.Random(seed)``: the same seed gives the same run. Each run has its own
+incident id (so its database and reports never overwrite another run's); the SMS confirmation
+codes derive from the id, so they are all that differs between two runs of one seed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import itertools
 import logging
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -32,6 +33,7 @@ from incident_bot.bootstrap import Services
 from incident_bot.domain.directory import Person
 from incident_bot.domain.incident_model import Incident
 from incident_bot.domain.ladder import ContactState
+from incident_bot.domain.playbook import Playbook
 from incident_bot.entrypoints.exercise.transcript import UK, Transcript
 from incident_bot.entrypoints.exercise.transport import Delivery, ExerciseTransport
 from incident_bot.service.after_action import AfterActionReport, after_action_report, load_records
@@ -94,6 +96,14 @@ class Agenda:
 # ---- configuration and result ---------------------------------------------------------------
 
 
+def new_exercise_id() -> str:
+    return f"ex-{secrets.token_hex(4)}"
+
+
+START_BEFORE_T0 = timedelta(minutes=30)
+START_BEFORE_FIRST_TASK = timedelta(minutes=15)
+
+
 @dataclass(frozen=True)
 class ExerciseConfig:
     playbook_id: str
@@ -101,22 +111,39 @@ class ExerciseConfig:
     seed: int = 1
     area: str = "Northbridge"
     e0_after_t0: timedelta | None = None  # None: the playbook's e0_default, else 1 hour
-    start_before_t0: timedelta = timedelta(minutes=30)
+    # None: T0-30m, or 15 minutes before the playbook's first task falls due if that is earlier
+    # (see ``resolved``), so no task is overdue the moment the incident starts
+    start_before_t0: timedelta | None = None
     step: timedelta = timedelta(seconds=15)
     cap_after_t0: timedelta = timedelta(hours=12)
     quiet: timedelta = timedelta(hours=1)  # finished when nothing is due this long
     speed: float = 0.0  # simulated seconds per real second; 0: as fast as possible
     verified_within_months: int = 12
 
-    @property
-    def incident_id(self) -> str:
-        """Derived from the seed, so a run can be repeated exactly."""
-        digest = hashlib.sha256(f"exercise:{self.playbook_id}:{self.seed}".encode()).hexdigest()
-        return f"ex-{digest[:8]}"
+    incident_id: str = field(default_factory=new_exercise_id)
 
     @property
     def start_at(self) -> datetime:
-        return self.t0 - self.start_before_t0
+        lead = START_BEFORE_T0 if self.start_before_t0 is None else self.start_before_t0
+        return self.t0 - lead
+
+    def e0(self, playbook: Playbook) -> datetime:
+        """The E0 the commander gives at the start."""
+        if self.e0_after_t0 is not None:
+            return self.t0 + self.e0_after_t0
+        if playbook.e0_default is not None:
+            return playbook.e0_default.resolve(self.t0, self.t0)
+        return self.t0 + timedelta(hours=1)
+
+    def resolved(self, playbook: Playbook) -> ExerciseConfig:
+        """The start fixed: the commander starts the incident before any task falls due."""
+        if self.start_before_t0 is not None:
+            return self
+        e0 = self.e0(playbook)
+        first_due = min((task.due.resolve(self.t0, e0) for task in playbook.tasks),
+                        default=self.t0)
+        lead = max(START_BEFORE_T0, self.t0 - first_due + START_BEFORE_FIRST_TASK)
+        return replace(self, start_before_t0=lead)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Setting an exercise up and running it: a fresh SQLite database (never the production one), the
+"""Setting an exercise up and running it: a fresh SQLite database of its own (never the
+production one; kept afterwards so the incident can be reported, exported and verified), the
 directory imported, the playbook loaded, the simulated people cast, the loop run.
 
 ``run_exercise`` is the API the CLI and the tests use.
@@ -36,7 +37,6 @@ from incident_bot.errors import ConfigError, NotFoundError
 from incident_bot.settings import Settings
 
 SAMPLE_DIRECTORY = Path(__file__).parents[2] / "data" / "sample_directory.csv"
-DATABASE_FILE = "exercise.db"
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,20 @@ class Prepared:
     transport: ExerciseTransport
 
 
-def exercise_settings(settings: Settings, database_dir: Path,
+def database_file(database_dir: Path, incident_id: str) -> Path:
+    """Where an exercise keeps its database: one file per run, named after its incident."""
+    return database_dir / f"{incident_id}.sqlite3"
+
+
+def database_url(database: Path) -> str:
+    return f"sqlite:///{database.as_posix()}"
+
+
+def exercise_settings(settings: Settings, database: Path,
                       playbook: str | Path | None = None) -> Settings:
-    """The same settings on a fresh SQLite file in ``database_dir``; a playbook given as a file
-    is loaded from that file alone."""
-    update: dict[str, object] = {
-        "database_url": SecretStr(f"sqlite:///{(database_dir / DATABASE_FILE).as_posix()}")}
+    """The same settings on the SQLite file ``database``; a playbook given as a file is loaded
+    from that file alone."""
+    update: dict[str, object] = {"database_url": SecretStr(database_url(database))}
     if playbook is not None and _is_file(playbook):
         update["playbooks_dir"] = Path(playbook)
     return settings.model_copy(update=update)
@@ -77,21 +85,22 @@ def _is_file(playbook: str | Path) -> bool:
 
 
 def without_fsync(engine: Engine) -> None:
-    """The exercise database is thrown away afterwards: waiting for the disk on every commit
-    (as production must) would only slow the exercise down. Runs after the engine's own
-    connect hook, which asks for full durability."""
+    """The exercise database holds a rehearsal, not a real incident: waiting for the disk on
+    every commit (as production must) would only slow the exercise down. Runs after the
+    engine's own connect hook, which asks for full durability."""
     def relax(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("PRAGMA synchronous=OFF")
     event.listen(engine, "connect", relax)
 
 
 def prepare(settings: Settings, config: ExerciseConfig, directory: Path,
-            database_dir: Path) -> Prepared:
-    """Bootstrap on a fresh database and import the directory (rejected rows are reported,
-    the good ones imported)."""
-    if (database_dir / DATABASE_FILE).exists():
-        raise ConfigError(f"{database_dir / DATABASE_FILE} exists: an exercise needs a fresh "
-                          "database directory")
+            database: Path) -> Prepared:
+    """Bootstrap on a fresh database file (``settings`` must point at it: see
+    ``exercise_settings``) and import the directory (rejected rows are reported, the good ones
+    imported)."""
+    if database.exists():
+        raise ConfigError(f"{database} exists: an exercise needs a fresh database")
+    database.parent.mkdir(parents=True, exist_ok=True)
     clock = SteppedClock(config.start_at)
     transport = ExerciseTransport()
     services = bootstrap(settings, clock=clock, chat=transport, sms=transport, voice=transport,
@@ -123,6 +132,7 @@ def run_exercise(
     monotonic: Callable[[], float] = time.monotonic,
 ) -> ExerciseResult:
     """Run the whole exercise; ``sink`` receives transcript lines as they happen."""
+    config = config.resolved(prepared.playbook)
     cast = Cast(prepared.playbook, prepared.people, config, behaviour)
     prepared.transport.dead = cast.dead_numbers
     people = {p.key: p for p in prepared.people}
