@@ -80,10 +80,10 @@ def assign_role(inc: Incident, c: AssignRole, now: datetime) -> list[Effect]:
     note = " before T0, outside need-to-know (confidential pre-brief widened)" if early else ""
     if early:
         inc.roles.admit_early(c.person_key)
-    who = f"{inc.name(c.person_key)} ({c.person_key})"
+    who = f"{inc.name(c.person_key)} ({c.person_key})"  # the record keeps the key too
     effects: list[Effect] = [
         decision("membership", f"{who} given role {c.role}{note}", c.by, now),
-        announce(inc, "incident.role_assigned", f"{who} now holds {c.role} "
+        announce(inc, "incident.role_assigned", f"{inc.name(c.person_key)} now holds {c.role} "
                  f"(assigned by {inc.name(c.by)}){note}.", {"role": c.role}),
     ]
     if inc.roles.is_visible(inc.playbook, c.person_key, inc.prebrief):
@@ -108,7 +108,8 @@ def unassign_role(inc: Incident, c: UnassignRole, now: datetime) -> list[Effect]
     who = f"{inc.name(c.person_key)} ({c.person_key})"
     effects: list[Effect] = [
         decision("membership", f"{who} no longer holds role {c.role}", c.by, now),
-        announce(inc, "incident.role_unassigned", f"{who} no longer holds {c.role}.",
+        announce(inc, "incident.role_unassigned",
+                 f"{inc.name(c.person_key)} no longer holds {c.role}.",
                  {"role": c.role}),
     ]
     purpose = "incident.member_removed" if left else "incident.role_removed"

@@ -208,7 +208,8 @@ def task_context(incident: Incident) -> TaskContext:
     holders = incident.roles.visible_holders(pb, incident.prebrief)
     visible = [k for k in commanders(incident)
                if incident.roles.is_visible(pb, k, incident.prebrief)]
-    return TaskContext(incident.id, holders, deputy_roles(pb), visible)
+    names = {key: person.name for key, person in incident.people.items()}
+    return TaskContext(incident.id, holders, deputy_roles(pb), visible, names)
 
 
 def round_context(incident: Incident, now: datetime) -> RoundContext:
