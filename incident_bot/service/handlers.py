@@ -272,6 +272,17 @@ class IncidentService:
         with self._uow_factory() as uow:
             return uow.incidents.versions(OPEN_STATUSES)
 
+    def incident_versions(self, incident_ids: Iterable[str]) -> dict[str, int]:
+        """The versions of these incidents, whatever their status (absent ones left out)."""
+        found: dict[str, int] = {}
+        with self._uow_factory() as uow:
+            for incident_id in incident_ids:
+                try:
+                    found[incident_id] = uow.incidents.version(incident_id)
+                except NotFoundError:
+                    continue
+        return found
+
     # ---- helpers ------------------------------------------------------------------------------
 
     def _playbook(self, playbook_id: str) -> Playbook:

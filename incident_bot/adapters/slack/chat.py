@@ -22,7 +22,12 @@ from slack_sdk import WebClient
 
 from incident_bot.adapters.slack import blocks as views
 from incident_bot.adapters.slack import channels
-from incident_bot.adapters.slack.dashboard import Dashboards
+from incident_bot.adapters.slack.dashboard import (
+    DASHBOARD_EVENT,
+    HEADER_EVENT,
+    Dashboards,
+    posted_before,
+)
 from incident_bot.adapters.slack.errors import call
 from incident_bot.adapters.slack.text import MAX_FALLBACK_TEXT, clip, escape
 from incident_bot.domain.effects import UPDATE_TS, Notify, OutboxChannel
@@ -36,7 +41,6 @@ log = logging.getLogger("incident_bot.slack.chat")
 TASK_PROMPTS = frozenset({"task.assigned", "task.reminder", "task.overdue",
                           "task.not_acknowledged", "task.escalated", "task.unblocked"})
 CHANNEL_WAIT_SECONDS = 5.0
-HEADER_EVENT, DASHBOARD_EVENT = "incident_bot_header", "incident_bot_dashboard"
 NAME_ATTEMPTS = 5
 
 
@@ -163,15 +167,15 @@ class SlackChat:
             if (p := incident.people.get(key)) is not None and p.slack_user_id]
         self._invite(channel, members)
         view = self._incidents.view(incident_id)
-        posted = self._posted_before(channel) if address is not None else {}
+        shown = views.channel_views(view)
+        posted = posted_before(self._client, channel) if address is not None else {}
         header = posted.get(HEADER_EVENT) or self._post(
             channel, HEADER_EVENT, incident_id, f"{view.classification}: {escape(view.title)}",
-            views.header_blocks(view, incident.params.summary))
+            shown.header)
         self._pin(channel, header)
-        board_blocks = views.dashboard_blocks(view)
         board = posted.get(DASHBOARD_EVENT) or self._post(
-            channel, DASHBOARD_EVENT, incident_id, "Incident dashboard", board_blocks)
-        self.dashboards.posted(incident_id, channel, board, board_blocks)
+            channel, DASHBOARD_EVENT, incident_id, "Incident dashboard", shown.dashboard)
+        self.dashboards.posted(incident_id, channel, header, board, shown)
         log.info("slack.channel_opened incident=%s members=%d", incident_id, len(members))
         return SendResult(board, "posted")
 
@@ -182,17 +186,6 @@ class SlackChat:
                         metadata={"event_type": event_type,
                                   "event_payload": {"incident": incident_id}})
         return str(response["ts"])
-
-    def _posted_before(self, channel: str) -> dict[str, str]:
-        """A retried channel opening: the header and dashboard an earlier attempt posted."""
-        history = call(self._client.conversations_history, channel=channel, limit=100,
-                       include_all_metadata=True)
-        found: dict[str, str] = {}
-        for message in reversed(history.get("messages") or []):  # oldest first
-            event = (message.get("metadata") or {}).get("event_type")
-            if event in (HEADER_EVENT, DASHBOARD_EVENT) and message.get("user") is not None:
-                found.setdefault(event, str(message["ts"]))
-        return found
 
     def _pin(self, channel: str, ts: str) -> None:
         try:

@@ -1,0 +1,86 @@
+"""The incident channel's header and dashboard follow the incident to its end: whatever the
+throttle and Slack's rate limits, the channel's last word on a closed incident is "closed"."""
+
+from __future__ import annotations
+
+from incident_bot.entrypoints.slack.edge import SlackEdge
+from incident_bot.testing.fake_slack import FakeSlack
+from tests.fakes import FakeClock
+from tests.slack.conftest import Server, command_form, drain, slack_post, wait_for
+from tests.slack.test_http_end_to_end import start_incident
+
+
+def shown(fake: FakeSlack, incident_id: str, event_type: str) -> str:
+    """The text of the channel's header or dashboard as Slack shows it now."""
+    channel = fake.channel_named(incident_id)
+    assert channel is not None
+    (message,) = [m for m in channel.messages.values()
+                  if m.get("metadata", {}).get("event_type") == event_type]
+    return "\n".join(str(b.get("text", {}).get("text", "")) for b in message["blocks"])
+
+
+def dashboard(fake: FakeSlack, incident_id: str) -> str:
+    return shown(fake, incident_id, "incident_bot_dashboard")
+
+
+def header(fake: FakeSlack, incident_id: str) -> str:
+    return shown(fake, incident_id, "incident_bot_header")
+
+
+def command(server: Server, fake: FakeSlack, text: str, trigger: str) -> None:
+    slack_post(server, command_form(fake, text, trigger=trigger, reply=trigger))
+    wait_for(lambda: fake.replies(trigger))
+
+
+def stand_down_and_close(server: Server, fake: FakeSlack) -> None:
+    """The commander stands down and closes within the same second."""
+    command(server, fake, "standdown all clear", "down")
+    command(server, fake, "close", "close")
+
+
+def test_after_close_the_channel_dashboard_shows_closed(
+        server: Server, fake_slack: FakeSlack, edge: SlackEdge) -> None:
+    incident_id = start_incident(server, fake_slack, edge)
+
+    stand_down_and_close(server, fake_slack)
+
+    assert "*Dashboard* · closed" in dashboard(fake_slack, incident_id)
+
+
+def test_after_close_the_pinned_header_shows_closed(
+        server: Server, fake_slack: FakeSlack, edge: SlackEdge) -> None:
+    incident_id = start_incident(server, fake_slack, edge)
+    assert "*active*" in header(fake_slack, incident_id)
+
+    stand_down_and_close(server, fake_slack)
+
+    assert "*closed*" in header(fake_slack, incident_id)
+
+
+def test_a_close_slack_rate_limits_is_shown_by_the_tick_once_slack_allows(
+        server: Server, fake_slack: FakeSlack, edge: SlackEdge, clock: FakeClock) -> None:
+    incident_id = start_incident(server, fake_slack, edge)
+    command(server, fake_slack, "standdown all clear", "down")
+    clock.advance(seconds=3)
+    fake_slack.fail_next("chat.update", status=429, retry_after=10)
+
+    command(server, fake_slack, "close", "close")
+    assert "closed" not in dashboard(fake_slack, incident_id)
+    clock.advance(seconds=11)
+    drain(edge)
+
+    assert "*Dashboard* · closed" in dashboard(fake_slack, incident_id)
+
+
+def test_once_the_channel_shows_closed_the_tick_leaves_it_alone(
+        server: Server, fake_slack: FakeSlack, edge: SlackEdge, clock: FakeClock) -> None:
+    incident_id = start_incident(server, fake_slack, edge)
+    stand_down_and_close(server, fake_slack)
+    updates = len(fake_slack.calls_to("chat.update"))
+
+    for _ in range(3):
+        clock.advance(minutes=1)
+        drain(edge)
+
+    assert "*Dashboard* · closed" in dashboard(fake_slack, incident_id)
+    assert len(fake_slack.calls_to("chat.update")) == updates
