@@ -50,6 +50,7 @@ from incident_bot.domain.incident_model import (
     decision,
     on_opened,
     require,
+    require_present,
     round_context,
     task_context,
     tell,
@@ -59,7 +60,7 @@ from incident_bot.domain.incident_model import (
 from incident_bot.domain.playbook import KeyMessage, Level
 from incident_bot.domain.roles import need_to_know, roles_at_level
 from incident_bot.domain.serial import hhmm, utc
-from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError
+from incident_bot.errors import NotFoundError, RefusedError
 
 Handler = Callable[[Incident, Any, datetime], list[Effect]]
 
@@ -327,15 +328,22 @@ def delivery_report(inc: Incident, c: DeliveryReport, now: datetime) -> list[Eff
 # ---- tasks (its module checks who may act on a task) --------------------------------------
 
 
+# Tasks go only to people in the incident now: someone outside it is told that, not whose
+# roles may (they may hold the owner's role and wait outside the pre-brief).
+
+
 def ack_task(inc: Incident, c: AckTask, now: datetime) -> list[Effect]:
+    require_present(inc, c.by, f"acknowledge task {c.task_id}")
     return tasks.ack(inc.tasks, task_context(inc), c.task_id, c.by, now)
 
 
 def complete_task(inc: Incident, c: CompleteTask, now: datetime) -> list[Effect]:
+    require_present(inc, c.by, f"complete task {c.task_id}")
     return tasks.complete(inc.tasks, task_context(inc), c.task_id, c.by, now)
 
 
 def cannot_do_task(inc: Incident, c: CannotDoTask, now: datetime) -> list[Effect]:
+    require_present(inc, c.by, f"mark as cannot-do task {c.task_id}")
     return tasks.cannot_do(inc.tasks, task_context(inc), c.task_id, c.reason, c.by, now)
 
 
@@ -352,8 +360,7 @@ def add_task(inc: Incident, c: AddTask, now: datetime) -> list[Effect]:
 
 
 def log_decision(inc: Incident, c: LogDecision, now: datetime) -> list[Effect]:
-    if not inc.roles.is_visible(inc.playbook, c.by, inc.confidential):
-        raise NotAuthorised("record a decision", ("any role holder in the incident",))
+    require_present(inc, c.by, "record a decision")
     if not c.decision.strip():
         raise RefusedError("can't record an empty decision")
     return [RecordDecision(kind="decision", decision=c.decision, rationale=c.rationale,
