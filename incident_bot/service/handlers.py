@@ -230,12 +230,13 @@ class IncidentService:
             raise NotFoundError(f"no incident {incident_id!r}")
         return incident_id
 
-    def readable_open(self, by: str, what: Read) -> list[tuple[domain.Incident,
-                                                                views.IncidentView]]:
-        """The open incidents ``by`` may read, with their views; the others are audited."""
+    def readable_open(self, by: str, what: Read, *, audit: bool = True
+                      ) -> list[tuple[domain.Incident, views.IncidentView]]:
+        """The open incidents ``by`` may read, with their views; the others are audited
+        (unless ``audit`` is False: the system refreshing what the person opened before)."""
         now = self._clock.now()
         readable, hidden = self._open_split(by)
-        if hidden:
+        if hidden and audit:
             self._audit_refused_read(by, what, hidden)
         return [(incident, views.incident_view(incident, now)) for incident in readable]
 

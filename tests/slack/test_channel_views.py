@@ -1,13 +1,17 @@
-"""The incident channel's header and dashboard follow the incident to its end: whatever the
-throttle and Slack's rate limits, the channel's last word on a closed incident is "closed"."""
+"""The incident channel's header and dashboard, and the App Home, follow the incident to its
+end: whatever the throttle and Slack's rate limits, the channel's last word on a closed
+incident is "closed", and a Home no longer lists its work."""
 
 from __future__ import annotations
+
+import json
+import time
 
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock
-from tests.slack.conftest import Server, command_form, drain, slack_post, wait_for
-from tests.slack.test_http_end_to_end import start_incident
+from tests.slack.conftest import Server, command_form, drain, sign, slack_post, wait_for
+from tests.slack.test_http_end_to_end import start_incident, waiting_task
 
 
 def shown(fake: FakeSlack, incident_id: str, event_type: str) -> str:
@@ -84,3 +88,36 @@ def test_once_the_channel_shows_closed_the_tick_leaves_it_alone(
 
     assert "*Dashboard* · closed" in dashboard(fake_slack, incident_id)
     assert len(fake_slack.calls_to("chat.update")) == updates
+
+
+def open_home(server: Server, fake: FakeSlack, user: str) -> None:
+    event = {"token": "legacy", "team_id": fake.team_id, "api_app_id": "A0FAKE",
+             "type": "event_callback", "event_id": f"Ev-{user}", "event_time": 1,
+             "event": {"type": "app_home_opened", "user": user, "channel": "D0FAKE",
+                       "tab": "home"}}
+    body = json.dumps(event).encode()
+    stamp = int(time.time())
+    server.request("POST", "/slack/events", body, {
+        "Content-Type": "application/json", "X-Slack-Request-Timestamp": str(stamp),
+        "X-Slack-Signature": sign(body, stamp)})
+
+
+def home_of(fake: FakeSlack, user: str) -> str:
+    """The Home Slack shows the person now: the last one published to them."""
+    published = [c for c in fake.calls_to("views.publish") if c.args["user_id"] == user]
+    return json.dumps(published[-1].args["view"]) if published else ""
+
+
+def test_after_close_a_home_no_longer_lists_the_incidents_tasks(
+        server: Server, fake_slack: FakeSlack, edge: SlackEdge) -> None:
+    incident_id = start_incident(server, fake_slack, edge)
+    task_id, _, user = waiting_task(edge, incident_id)
+    title = next(t.title for t in edge.services.incidents.view(incident_id).tasks
+                 if t.id == task_id)
+    open_home(server, fake_slack, user)
+    wait_for(lambda: title in home_of(fake_slack, user))
+
+    stand_down_and_close(server, fake_slack)
+
+    assert title not in home_of(fake_slack, user)
+    assert "Nothing open." in home_of(fake_slack, user)

@@ -1,7 +1,8 @@
 """The incident channel's two live views of an incident — the pinned header and the
 dashboard — updated with ``chat.update``, throttled. Both are rendered from one
 :class:`~incident_bot.domain.views.IncidentView` by :func:`blocks.channel_views`, the one
-rendering path for what the channel shows (the App Home renders the same views).
+rendering path for what the channel shows. Whenever the channel is updated, the App Homes of
+the people in the incident that changed are published again (:class:`home.Homes`).
 
 However many events arrive, an incident's channel is updated at most once every
 ``min_interval`` (2 s), by the injected clock: :meth:`Dashboards.refresh` renders the current
@@ -40,6 +41,7 @@ from slack_sdk import WebClient
 from incident_bot.adapters.slack import channels
 from incident_bot.adapters.slack.blocks import Blocks, ChannelViews, channel_views
 from incident_bot.adapters.slack.errors import call
+from incident_bot.adapters.slack.home import Homes
 from incident_bot.errors import (
     NotFoundError,
     PermanentProviderError,
@@ -83,6 +85,7 @@ class Dashboards:
         self._opening_checked: dict[str, datetime] = {}  # incident -> last reopen_failed
         self._lock = threading.Lock()
         self.updates = 0  # chat.update calls made (for the serve log and tests)
+        self.homes = Homes(client, incidents)
 
     def posted(self, incident_id: str, channel: str, header_ts: str, ts: str,
                shown: ChannelViews) -> None:
@@ -118,7 +121,9 @@ class Dashboards:
             if self._shows(board, shown):
                 board.shown_version, board.checked_at = version, now
                 board.final = view.status == FINAL_STATUS
-            return updated
+        if updated:  # the people's Homes follow the channel (outside the lock: views.publish)
+            self.homes.incident_changed(self._incidents.incident(incident_id))
+        return updated
 
     def _is_final(self, incident_id: str) -> bool:
         return str(self._incidents.incident(incident_id).status) == FINAL_STATUS
