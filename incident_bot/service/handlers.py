@@ -172,10 +172,12 @@ class IncidentService:
     def reveal_contact(self, incident_id: str, contact_key: str, by: str) -> Person | None:
         """A contact's directory entry (with their number) for their caller only; every
         request is audited, a refused one too (NotAuthorised)."""
-        round_, entry = self.incident(incident_id).ringround.find(contact_key)
+        incident = self.incident(incident_id)
+        round_, entry = incident.ringround.find(contact_key)
         lst = round_.call_list(entry.list_id)
         if lst is None or by not in (lst.holder, lst.caller, lst.backup):
-            refused = NotAuthorised(f"see {contact_key}'s number", ["their caller"])
+            refused = NotAuthorised(f"see {incident.name(contact_key)}'s number",
+                                    ["their caller"])
             self._audit_refusal(by, "contact.phone_viewed", refused, incident_id)
             raise refused
         with self._uow_factory() as uow:

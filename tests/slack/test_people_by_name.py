@@ -17,6 +17,7 @@ from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock
 from tests.slack.conftest import (
+    COMMANDER,
     Server,
     action_form,
     command_form,
@@ -103,6 +104,9 @@ def test_no_directory_key_is_shown_to_a_person_in_a_whole_incident(
     wait_for(lambda: any(t.reached for t in incidents.view(incident_id).tiers))
     incidents.execute(incident_id, RecordOutcome(second, "declined", call_list.holder))
     incidents.execute(incident_id, SmsReceived(second, "who is this?"))
+    slack_post(server, action_form(fake_slack, COMMANDER, views.CALL_OPEN,  # not their caller
+                                   f"{incident_id}|{second}", reply="open", action_ts="3.6"))
+    assert "number" in wait_for(lambda: fake_slack.replies("open"))[0].args["text"]
 
     # someone given a role; a stranger clicks a task button; time passes; the end
     newcomer = next(k for k in keys if k not in incident.roles.members())
