@@ -19,6 +19,7 @@ from incident_bot.errors import IncidentBotError, NotAuthorised
 from incident_bot.service.handlers import IncidentService
 from tests.ct_incident import ct_service
 from tests.fakes import FakeClock
+from tests.figures import FIGURES
 from tests.service import test_authorisation_matrix as writes
 from tests.service import test_authorisation_matrix_reads as reads
 from tests.service.test_authorisation_matrix_writes import CASES
@@ -61,14 +62,21 @@ def _attempts(service: IncidentService, pb: Playbook, commander: str, phase: rea
 
 
 @pytest.fixture(scope="module")
-def refusals(module_uow_factory) -> list[Refusal]:
+def refusals(module_uow_factory, module_database_url) -> list[Refusal]:
     service, ct = ct_service(module_uow_factory, FakeClock(reads.NOW))
     people, keys, extra = reads._people(ct.playbook, ct.people)
     with module_uow_factory() as uow:
         uow.directory.upsert(extra)
         uow.commit()
-    return [r for number, phase in enumerate(reads.PHASES)
-            for r in _attempts(service, ct.playbook, ct.commander, phase, number, people, keys)]
+    found = [r for number, phase in enumerate(reads.PHASES)
+             for r in _attempts(service, ct.playbook, ct.commander, phase, number, people, keys)]
+    backend = "sqlite" if module_database_url.startswith("sqlite") else "postgresql"
+    FIGURES.append(
+        f"refusal reasons ({backend}): {len(found)} refusals in {len(reads.PHASES)} phases: "
+        f"{sum(bool(ONLY.search(r.text)) for r in found)} name who may, "
+        f"{sum('need-to-know' in r.text for r in found)} say the incident is need-to-know, "
+        f"{sum('no role in this incident' in r.text for r in found)} say no role")
+    return found
 
 
 def test_the_sweep_meets_refusals_of_both_kinds_in_every_phase(refusals):
