@@ -7,10 +7,21 @@ from __future__ import annotations
 import json
 import time
 
-from incident_bot.entrypoints.slack.edge import SlackEdge
+from incident_bot.entrypoints.slack.edge import SlackEdge, wire
+from incident_bot.settings import load_settings
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock
-from tests.slack.conftest import Server, command_form, drain, sign, slack_post, wait_for
+from tests.slack.conftest import (
+    ROOT,
+    SECRET,
+    TOKEN,
+    Server,
+    command_form,
+    drain,
+    sign,
+    slack_post,
+    wait_for,
+)
 from tests.slack.test_http_end_to_end import start_incident, waiting_task
 
 
@@ -74,6 +85,38 @@ def test_a_close_slack_rate_limits_is_shown_by_the_tick_once_slack_allows(
     drain(edge)
 
     assert "*Dashboard* · closed" in dashboard(fake_slack, incident_id)
+
+
+def restarted(database_url: str, fake: FakeSlack, clock: FakeClock) -> SlackEdge:
+    """A new process on the same database: nothing remembered but what was stored."""
+    return wire(load_settings({"DATABASE_URL": database_url, "SLACK_BOT_TOKEN": TOKEN,
+                               "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url},
+                              base=ROOT), clock=clock, worker="after-restart")
+
+
+def test_a_close_slack_refused_is_shown_after_a_restart_before_the_closing_notice(
+        server: Server, fake_slack: FakeSlack, edge: SlackEdge, clock: FakeClock,
+        database_url: str) -> None:
+    incident_id = start_incident(server, fake_slack, edge)
+    command(server, fake_slack, "standdown all clear", "down")
+    clock.advance(seconds=3)
+    fake_slack.fail_next("chat.update", status=429, retry_after=10)
+    command(server, fake_slack, "close", "close")  # then the process stops before its tick
+
+    after = restarted(database_url, fake_slack, clock)
+    try:
+        clock.advance(seconds=11)
+        drain(after)
+    finally:
+        after.close()
+        after.services.engine.dispose()
+
+    assert "*Dashboard* · closed" in dashboard(fake_slack, incident_id)
+    assert "*closed*" in header(fake_slack, incident_id)
+    methods = [(c.method, c.args.get("text")) for c in fake_slack.calls
+               if c.method in ("chat.update", "chat.postMessage")]
+    assert methods[-1] == ("chat.postMessage", "Incident closed.")  # the channel's last word
+    assert ("chat.update", "Incident dashboard") in methods[-3:]
 
 
 def test_once_the_channel_shows_closed_the_tick_leaves_it_alone(

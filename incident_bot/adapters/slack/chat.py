@@ -41,6 +41,7 @@ log = logging.getLogger("incident_bot.slack.chat")
 TASK_PROMPTS = frozenset({"task.assigned", "task.reminder", "task.overdue",
                           "task.not_acknowledged", "task.escalated", "task.unblocked"})
 CHANNEL_WAIT_SECONDS = 5.0
+CLOSED = "incident.closed"  # the channel's last post: after its dashboard shows the close
 NAME_ATTEMPTS = 5
 
 
@@ -81,6 +82,10 @@ class SlackChat:
                                          retry_after=CHANNEL_WAIT_SECONDS)
         if notify.purpose == "incident.member_added":
             self._invite_to_channel(incident_id, [address])
+        if notify.purpose == CLOSED and (retry_at := self.dashboards.show_final(incident_id)):
+            wait = (retry_at - self._clock.now()).total_seconds()
+            raise TransientProviderError("the channel does not show the close yet",
+                                         retry_after=max(wait, 1.0))
         channel = self._dm(address) if notify.channel is OutboxChannel.SLACK_DM else address
         if UPDATE_TS in notify.data:  # a folded post: the dispatcher names the message
             return self._update(notify, incident_id, channel, str(notify.data[UPDATE_TS]))

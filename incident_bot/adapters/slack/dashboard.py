@@ -13,7 +13,9 @@ next update past ``Retry-After``; nothing sleeps.
 The throttle never swallows the last word: a closed incident is shown at once (the interval
 does not hold back its final state), and the tick keeps refreshing an incident that is no longer
 open until its channel shows it closed (after a 429 or an outage too). Then its board is final
-and the tick leaves it alone.
+and the tick leaves it alone. Across a restart, the close's own notice holds the line: its
+outbox item is sent only once the channel shows the incident closed (:meth:`show_final`), and
+until then the dispatcher retries it like any send.
 
 The tick's :meth:`Dashboards.refresh_all` renders only incidents whose stored version changed
 since their last render, or every ``recheck`` (30 s) for what changes with the clock alone
@@ -124,6 +126,16 @@ class Dashboards:
         if updated:  # the people's Homes follow the channel (outside the lock: views.publish)
             self.homes.incident_changed(self._incidents.incident(incident_id))
         return updated
+
+    def show_final(self, incident_id: str) -> datetime | None:
+        """Make the channel show the closed incident; None once it does (or has no dashboard
+        to show it in), else when to try again."""
+        self.refresh(incident_id)
+        with self._lock:
+            board = self._boards.get(incident_id)
+            if board is None or board.final:
+                return None
+            return board.not_before or self._clock.now() + self._min_interval
 
     def _is_final(self, incident_id: str) -> bool:
         return str(self._incidents.incident(incident_id).status) == FINAL_STATUS
