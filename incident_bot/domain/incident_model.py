@@ -183,9 +183,13 @@ def require(incident: Incident, by: str, roles: tuple[str, ...] | list[str], act
             *, commanders_may: bool = True) -> None:
     """``by`` must be in the incident now and hold one of ``roles`` or (unless
     ``commanders_may`` is False) be a commander; a refusal says which of the two failed."""
-    who = list(dict.fromkeys([*roles, *incident.playbook.started_by])) if commanders_may \
-        else list(roles)
-    if not incident.roles.holds_any(by, who):
+    pb = incident.playbook
+    if commanders_may:
+        allowed = incident.roles.may(pb, by, roles)
+        who = list(dict.fromkeys([*roles, *pb.started_by]))
+    else:
+        allowed, who = incident.roles.holds_any(by, roles), list(roles)
+    if not allowed:
         raise NotAuthorised(action, who)
     require_present(incident, by, action, who)
 
