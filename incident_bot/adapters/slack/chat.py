@@ -180,7 +180,9 @@ class SlackChat:
         self._pin(channel, header)
         board = posted.get(DASHBOARD_EVENT) or self._post(
             channel, DASHBOARD_EVENT, incident_id, "Incident dashboard", shown.dashboard)
-        self.dashboards.posted(incident_id, channel, header, board, shown)
+        self.dashboards.posted(incident_id, channel, header, board,
+                               None if HEADER_EVENT in posted else shown.header,
+                               None if DASHBOARD_EVENT in posted else shown.dashboard)
         log.info("slack.channel_opened incident=%s members=%d", incident_id, len(members))
         return SendResult(board, "posted")
 

@@ -90,11 +90,13 @@ class Dashboards:
         self.homes = Homes(client, incidents)
 
     def posted(self, incident_id: str, channel: str, header_ts: str, ts: str,
-               shown: ChannelViews) -> None:
-        """The header and dashboard were just posted (by the channel opening)."""
+               header: Blocks | None, dashboard: Blocks | None) -> None:
+        """The channel opening posted the header and dashboard with these blocks (None: found
+        from an earlier attempt, showing what it showed then: the next refresh updates it)."""
         with self._lock:
-            self._boards[incident_id] = _Board(channel, ts, header_ts, _digest(shown.dashboard),
-                                               _digest(shown.header), self._clock.now())
+            self._boards[incident_id] = _Board(
+                channel, ts, header_ts, _digest(dashboard) if dashboard is not None else "",
+                _digest(header) if header is not None else "", self._clock.now())
 
     def refresh_all(self) -> int:
         versions = self._incidents.open_incident_versions()
