@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
+from incident_bot.adapters.slack import blocks as views
+from incident_bot.domain.commands import SetE0
 from incident_bot.entrypoints.slack.edge import SlackEdge, wire
 from incident_bot.settings import load_settings
 from incident_bot.testing.fake_slack import FakeSlack
@@ -85,6 +88,24 @@ def test_a_close_slack_rate_limits_is_shown_by_the_tick_once_slack_allows(
     drain(edge)
 
     assert "*Dashboard* · closed" in dashboard(fake_slack, incident_id)
+
+
+def test_a_moved_e0_shows_in_the_pinned_header(
+        server: Server, fake_slack: FakeSlack, edge: SlackEdge, clock: FakeClock) -> None:
+    incident_id = start_incident(server, fake_slack, edge)
+    incident = edge.services.incidents.incident(incident_id)
+    assert incident.params.e0 is not None
+    before = header(fake_slack, incident_id)
+
+    edge.services.incidents.execute(
+        incident_id, SetE0(incident.params.e0 + timedelta(minutes=45), incident.started_by))
+    clock.advance(seconds=3)
+    drain(edge)
+
+    now = views.header_blocks(edge.services.incidents.view(incident_id))
+    assert header(fake_slack, incident_id) != before
+    assert header(fake_slack, incident_id) == "\n".join(
+        str(b.get("text", {}).get("text", "")) for b in now)
 
 
 def restarted(database_url: str, fake: FakeSlack, clock: FakeClock) -> SlackEdge:
