@@ -78,12 +78,14 @@ class TransitionRefused(RefusedError):
 
 
 class NotAuthorised(RefusedError):
-    """The actor holds none of the roles that may do this."""
+    """The rule for this action does not allow the actor. ``reason`` is the rule's own account
+    of why (the default: the actor holds none of ``allowed_roles``)."""
 
-    def __init__(self, action: str, allowed_roles: tuple[str, ...] | list[str]) -> None:
+    def __init__(self, action: str, allowed_roles: tuple[str, ...] | list[str],
+                 reason: str | None = None) -> None:
         self.action, self.allowed_roles = action, tuple(allowed_roles)
-        who = ", ".join(self.allowed_roles) or "nobody"
-        super().__init__(f"you may not {action}: only {who} may")
+        self.reason = reason or f"only {', '.join(self.allowed_roles) or 'nobody'} may"
+        super().__init__(f"you may not {action}: {self.reason}")
 
 
 class NotFoundError(IncidentBotError):

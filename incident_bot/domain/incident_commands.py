@@ -50,6 +50,7 @@ from incident_bot.domain.incident_model import (
     decision,
     on_opened,
     require,
+    require_present,
     round_context,
     task_context,
     tasks_done_by_step,
@@ -60,7 +61,7 @@ from incident_bot.domain.incident_model import (
 from incident_bot.domain.playbook import KeyMessage, Level
 from incident_bot.domain.roles import need_to_know, roles_at_level
 from incident_bot.domain.serial import hhmm, utc
-from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError
+from incident_bot.errors import NotFoundError, RefusedError
 
 Handler = Callable[[Incident, Any, datetime], list[Effect]]
 
@@ -81,10 +82,10 @@ def assign_role(inc: Incident, c: AssignRole, now: datetime) -> list[Effect]:
     note = " before T0, outside need-to-know (confidential pre-brief widened)" if early else ""
     if early:
         inc.roles.admit_early(c.person_key)
-    who = f"{inc.name(c.person_key)} ({c.person_key})"
+    who = f"{inc.name(c.person_key)} ({c.person_key})"  # the record keeps the key too
     effects: list[Effect] = [
         decision("membership", f"{who} given role {c.role}{note}", c.by, now),
-        announce(inc, "incident.role_assigned", f"{who} now holds {c.role} "
+        announce(inc, "incident.role_assigned", f"{inc.name(c.person_key)} now holds {c.role} "
                  f"(assigned by {inc.name(c.by)}){note}.", {"role": c.role}),
     ]
     if inc.roles.is_visible(inc.playbook, c.person_key, inc.prebrief):
@@ -109,7 +110,8 @@ def unassign_role(inc: Incident, c: UnassignRole, now: datetime) -> list[Effect]
     who = f"{inc.name(c.person_key)} ({c.person_key})"
     effects: list[Effect] = [
         decision("membership", f"{who} no longer holds role {c.role}", c.by, now),
-        announce(inc, "incident.role_unassigned", f"{who} no longer holds {c.role}.",
+        announce(inc, "incident.role_unassigned",
+                 f"{inc.name(c.person_key)} no longer holds {c.role}.",
                  {"role": c.role}),
     ]
     purpose = "incident.member_removed" if left else "incident.role_removed"
@@ -326,15 +328,22 @@ def delivery_report(inc: Incident, c: DeliveryReport, now: datetime) -> list[Eff
 # ---- tasks (its module checks who may act on a task) --------------------------------------
 
 
+# Tasks go only to people in the incident now: someone outside it is told that, not whose
+# roles may (they may hold the owner's role and wait outside the pre-brief).
+
+
 def ack_task(inc: Incident, c: AckTask, now: datetime) -> list[Effect]:
+    require_present(inc, c.by, f"acknowledge task {c.task_id}")
     return tasks.ack(inc.tasks, task_context(inc), c.task_id, c.by, now)
 
 
 def complete_task(inc: Incident, c: CompleteTask, now: datetime) -> list[Effect]:
+    require_present(inc, c.by, f"complete task {c.task_id}")
     return tasks.complete(inc.tasks, task_context(inc), c.task_id, c.by, now)
 
 
 def cannot_do_task(inc: Incident, c: CannotDoTask, now: datetime) -> list[Effect]:
+    require_present(inc, c.by, f"mark as cannot-do task {c.task_id}")
     return tasks.cannot_do(inc.tasks, task_context(inc), c.task_id, c.reason, c.by, now)
 
 
@@ -351,8 +360,7 @@ def add_task(inc: Incident, c: AddTask, now: datetime) -> list[Effect]:
 
 
 def log_decision(inc: Incident, c: LogDecision, now: datetime) -> list[Effect]:
-    if not inc.roles.is_visible(inc.playbook, c.by, inc.confidential):
-        raise NotAuthorised("record a decision", ("any role holder in the incident",))
+    require_present(inc, c.by, "record a decision")
     if not c.decision.strip():
         raise RefusedError("can't record an empty decision")
     return [RecordDecision(kind="decision", decision=c.decision, rationale=c.rationale,

@@ -186,17 +186,34 @@ class Incident:
 def require(incident: Incident, by: str, roles: tuple[str, ...] | list[str], action: str,
             *, commanders_may: bool = True) -> None:
     """``by`` must be in the incident now and hold one of ``roles`` or (unless
-    ``commanders_may`` is False) be a commander; a refusal names exactly who may."""
+    ``commanders_may`` is False) be a commander; a refusal says which of the two failed."""
     pb = incident.playbook
-    visible = incident.roles.is_visible(pb, by, incident.confidential)
     if commanders_may:
         allowed = incident.roles.may(pb, by, roles)
         who = list(dict.fromkeys([*roles, *pb.started_by]))
     else:
-        allowed = any(role in roles for role in incident.roles.roles_of(by))
-        who = list(roles)
-    if not (visible and allowed):
+        allowed, who = incident.roles.holds_any(by, roles), list(roles)
+    if not allowed:
         raise NotAuthorised(action, who)
+    require_present(incident, by, action, who)
+
+
+def require_present(incident: Incident, by: str, action: str,
+                    who: tuple[str, ...] | list[str] = ()) -> None:
+    """``by`` must be in the incident now (before T0: hold a need-to-know role, or have been
+    let in early); the refusal says so, whoever else may act."""
+    if not incident.roles.is_visible(incident.playbook, by, incident.confidential):
+        raise NotAuthorised(action, who, not_present(incident, by))
+
+
+def not_present(incident: Incident, by: str) -> str:
+    """Why ``by`` is not in the incident now, in words."""
+    if not incident.roles.roles_of(by):
+        return "you hold no role in this incident"
+    if incident.prebrief:
+        return "the incident is need-to-know until T0 and none of your roles is"
+    return ("the operation was called off before T0, so the incident stays need-to-know, "
+            "and none of your roles is")
 
 
 def commanders(incident: Incident) -> list[str]:
@@ -212,7 +229,8 @@ def task_context(incident: Incident) -> TaskContext:
     holders = incident.roles.visible_holders(pb, incident.prebrief)
     visible = [k for k in commanders(incident)
                if incident.roles.is_visible(pb, k, incident.prebrief)]
-    return TaskContext(incident.id, holders, deputy_roles(pb), visible,
+    names = {key: person.name for key, person in incident.people.items()}
+    return TaskContext(incident.id, holders, deputy_roles(pb), visible, names,
                        zone=incident.params.zone)
 
 

@@ -50,7 +50,13 @@ from incident_bot.domain.ladder import (
 )
 from incident_bot.domain.playbook import Channel, RungKind, Tier
 from incident_bot.domain.serial import flat_fields, from_iso, iso
-from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError, TransitionRefused
+from incident_bot.errors import (
+    IncidentBotError,
+    NotAuthorised,
+    NotFoundError,
+    RefusedError,
+    TransitionRefused,
+)
 
 ACCEPT_TIMER = "ringround.accept_timeout"
 AMBER_TIMER = "ringround.amber"
@@ -324,25 +330,50 @@ def accept_list(state: RingRound, ctx: RoundContext, caller_key: str, by: str,
     mine = [lst for lst in state.lists_of(caller_key) if list_id in (None, lst.id)]
     open_lists = [lst for lst in mine if caller_key in lst.may_accept()]
     if not open_lists:
-        return _nothing_to_accept(ctx, mine, caller_key)
+        return _nothing_to_accept(state, ctx, mine, caller_key, list_id)
     effects: list[Effect] = []
     for lst in open_lists:
         effects += _accept(ctx, _round_of(state, lst), lst, caller_key, now)
     return effects
 
 
-def _nothing_to_accept(ctx: RoundContext, lists: list[CallList], caller_key: str) -> list[Effect]:
+def _nothing_to_accept(state: RingRound, ctx: RoundContext, lists: list[CallList],
+                       caller_key: str, list_id: str | None) -> list[Effect]:
+    """Why none of the lists asked for (``list_id``, else all of the caller's) can be
+    accepted: about those lists and no other."""
     if any(lst.status is ListStatus.ACCEPTED and lst.holder == caller_key for lst in lists):
         return []  # accepted already: a replay
+    if list_id is not None and not lists:
+        raise _not_theirs(state, ctx, list_id)
     if not lists:  # not a caller in this round: say who is
-        callers = [tier.caller_role for tier in ctx.playbook.tiers if tier.caller_role]
-        raise NotAuthorised("accept a call list", list(dict.fromkeys(callers)))
-    lst = lists[0]
+        callers = list(dict.fromkeys(t.caller_role for t in ctx.playbook.tiers if t.caller_role))
+        holds = any(caller_key in ctx.holders_of(role) for role in callers)
+        raise NotAuthorised("accept a call list", callers,
+                            "no call list is offered to you" if holds else None)
+    refusals = [_why_not(ctx, lst) for lst in lists]
+    if len(refusals) == 1:
+        raise refusals[0]
+    raise RefusedError("; ".join(map(str, refusals)))
+
+
+def _not_theirs(state: RingRound, ctx: RoundContext, list_id: str) -> IncidentBotError:
+    lst = next((lst for r in state.tiers.values() for lst in r.lists if lst.id == list_id), None)
+    if lst is None:
+        return NotFoundError(f"no call list {list_id} in this incident")
+    who = [f"{ctx.name(lst.caller)} (its caller)"]
+    if lst.backup:
+        who.append(f"{ctx.name(lst.backup)} (its backup)")
+    return NotAuthorised(f"accept call list {list_id}", [lst.caller, *filter(None, [lst.backup])],
+                         f"only {' or '.join(who)} may")
+
+
+def _why_not(ctx: RoundContext, lst: CallList) -> RefusedError:
     if lst.status is ListStatus.OFFERED:  # they are only its backup
-        raise RefusedError(f"can't accept call list {lst.id}: it is offered to "
-                           f"{ctx.name(lst.caller)} and moves to you only if not accepted in time")
+        return RefusedError(f"can't accept call list {lst.id}: it is offered to "
+                            f"{ctx.name(lst.caller)} and moves to you only if not accepted "
+                            "in time")
     held = f" by {ctx.name(lst.holder)}" if lst.status is ListStatus.ACCEPTED else ""
-    raise TransitionRefused("accept", f"{lst.status.value}{held}", f"call list {lst.id}")
+    return TransitionRefused("accept", f"{lst.status.value}{held}", f"call list {lst.id}")
 
 
 def _accept(ctx: RoundContext, round_: TierRound, lst: CallList, caller_key: str,

@@ -131,6 +131,7 @@ class IncidentView:
     playbook_id: str
     title: str
     area: str
+    summary: str
     classification: str
     status: str
     t0: datetime
@@ -153,7 +154,8 @@ def incident_view(incident: Incident, now: datetime) -> IncidentView:
     pb, params = incident.playbook, incident.params
     return IncidentView(
         id=incident.id, playbook_id=pb.id, title=pb.title, area=params.area,
-        classification=params.classification.value, status=incident.status.value,
+        summary=params.summary, classification=params.classification.value,
+        status=incident.status.value,
         t0=params.t0, e0=params.e0, compromised=incident.briefing.compromised, as_of=now,
         steps=step_views(incident, now), tiers=tier_views(incident, now),
         tasks=task_views(incident, now), messages=message_views(incident, now),

@@ -179,10 +179,12 @@ class IncidentService:
     def reveal_contact(self, incident_id: str, contact_key: str, by: str) -> Person | None:
         """A contact's directory entry (with their number) for their caller only; every
         request is audited, a refused one too (NotAuthorised)."""
-        round_, entry = self.incident(incident_id).ringround.find(contact_key)
+        incident = self.incident(incident_id)
+        round_, entry = incident.ringround.find(contact_key)
         lst = round_.call_list(entry.list_id)
         if lst is None or by not in (lst.holder, lst.caller, lst.backup):
-            refused = NotAuthorised(f"see {contact_key}'s number", ["their caller"])
+            refused = NotAuthorised(f"see {incident.name(contact_key)}'s number",
+                                    ["their caller"])
             self._audit_refusal(by, "contact.phone_viewed", refused, incident_id)
             raise refused
         with self._uow_factory() as uow:
@@ -237,12 +239,13 @@ class IncidentService:
             raise NotFoundError(f"no incident {incident_id!r}")
         return incident_id
 
-    def readable_open(self, by: str, what: Read) -> list[tuple[domain.Incident,
-                                                                views.IncidentView]]:
-        """The open incidents ``by`` may read, with their views; the others are audited."""
+    def readable_open(self, by: str, what: Read, *, audit: bool = True
+                      ) -> list[tuple[domain.Incident, views.IncidentView]]:
+        """The open incidents ``by`` may read, with their views; the others are audited
+        (unless ``audit`` is False: the system refreshing what the person opened before)."""
         now = self._clock.now()
         readable, hidden = self._open_split(by)
-        if hidden:
+        if hidden and audit:
             self._audit_refused_read(by, what, hidden)
         return [(incident, views.incident_view(incident, now)) for incident in readable]
 
@@ -278,6 +281,17 @@ class IncidentService:
         """Open incidents' ids and versions (a version changes whenever the incident does)."""
         with self._uow_factory() as uow:
             return uow.incidents.versions(OPEN_STATUSES)
+
+    def incident_versions(self, incident_ids: Iterable[str]) -> dict[str, int]:
+        """The versions of these incidents, whatever their status (absent ones left out)."""
+        found: dict[str, int] = {}
+        with self._uow_factory() as uow:
+            for incident_id in incident_ids:
+                try:
+                    found[incident_id] = uow.incidents.version(incident_id)
+                except NotFoundError:
+                    continue
+        return found
 
     # ---- helpers ------------------------------------------------------------------------------
 

@@ -228,7 +228,7 @@ def test_a_correction_refers_to_the_entry_it_corrects(active: Incident):
 
 
 def test_someone_holding_no_role_may_not_log_decisions(active: Incident):
-    with pytest.raises(NotAuthorised, match="any role holder"):
+    with pytest.raises(NotAuthorised, match="record a decision: you hold no role in this incident"):
         run(active, T0, LogDecision("Something", "Why", "k1"))
 
 

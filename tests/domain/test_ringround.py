@@ -206,6 +206,22 @@ def test_accepting_without_a_list_is_refused_naming_the_caller_roles():
     assert refused.value.allowed_roles == ("caller",)
 
 
+def test_accepting_another_callers_list_is_refused_naming_that_list_and_who_may():
+    w = world()
+    w.start()
+    theirs = next(lst for lst in w.state.tiers[1].lists if lst.caller != "alice")
+    with pytest.raises(NotAuthorised, match=f"accept call list {theirs.id}: only "
+                                            f"{w.ctx.name(theirs.caller)} \\(its caller\\)"):
+        accept_list(w.state, w.ctx, "alice", "alice", LATER, list_id=theirs.id)
+
+
+def test_accepting_a_list_that_does_not_exist_says_so():
+    w = world()
+    w.start()
+    with pytest.raises(NotFoundError, match="no call list t9-9"):
+        accept_list(w.state, w.ctx, "alice", "alice", LATER, list_id="t9-9")
+
+
 # ---- outcomes -----------------------------------------------------------------------------
 
 

@@ -83,23 +83,42 @@ def banner(classification: str) -> str:
     return f"*{escape(classification.upper())}* — handle and share on a need-to-know basis"
 
 
-def header_blocks(view: IncidentView, summary: str = "") -> Blocks:
+@dataclass(frozen=True)
+class ChannelViews:
+    """What the incident channel shows of an incident: the pinned header and the dashboard,
+    both rendered from one view, so they never tell different stories."""
+
+    header: Blocks
+    dashboard: Blocks
+
+
+def channel_views(view: IncidentView) -> ChannelViews:
+    return ChannelViews(header_blocks(view), dashboard_blocks(view))
+
+
+def header_blocks(view: IncidentView) -> Blocks:
     title = clip(f"{view.title} — {view.area}", MAX_HEADER_TEXT)
     blocks: list[Block] = [
         ContextBlock(elements=[MarkdownTextObject(text=banner(view.classification))]),
         HeaderBlock(text=PlainTextObject(text=title)),
-        _md(f"*Incident* `{escape(view.id)}` · playbook `{escape(view.playbook_id)}`\n"
+        _md(f"*Incident* `{escape(view.id)}` · playbook `{escape(view.playbook_id)}` · "
+            f"*{escape(status_words(view.status))}*\n"
             f"*T0* {_hhmm(view.t0, view.zone)} · *E0* {_hhmm(view.e0, view.zone)}"),
     ]
-    if summary:
-        blocks.append(_md(escape(summary)))
+    if view.summary:
+        blocks.append(_md(escape(view.summary)))
     return _dicts(blocks)
+
+
+def status_words(status: str) -> str:
+    """``standing_down`` as a person reads it: ``standing down``."""
+    return status.replace("_", " ")
 
 
 def dashboard_blocks(view: IncidentView) -> Blocks:
     blocks: list[Block] = [
         ContextBlock(elements=[MarkdownTextObject(text=banner(view.classification))]),
-        _md(f"*Dashboard* · {escape(view.status)}"
+        _md(f"*Dashboard* · {escape(status_words(view.status))}"
             + (" · *COMPROMISED*" if view.compromised else "")),
         DividerBlock(),
         _md("*Briefing order*\n" + "\n".join(_step_line(s) for s in view.steps)),

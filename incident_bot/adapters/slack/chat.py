@@ -22,7 +22,12 @@ from slack_sdk import WebClient
 
 from incident_bot.adapters.slack import blocks as views
 from incident_bot.adapters.slack import channels
-from incident_bot.adapters.slack.dashboard import Dashboards
+from incident_bot.adapters.slack.dashboard import (
+    DASHBOARD_EVENT,
+    HEADER_EVENT,
+    Dashboards,
+    posted_before,
+)
 from incident_bot.adapters.slack.errors import call
 from incident_bot.adapters.slack.text import MAX_FALLBACK_TEXT, clip, escape
 from incident_bot.domain.effects import UPDATE_TS, Notify, OutboxChannel
@@ -36,7 +41,7 @@ log = logging.getLogger("incident_bot.slack.chat")
 TASK_PROMPTS = frozenset({"task.assigned", "task.reminder", "task.overdue",
                           "task.not_acknowledged", "task.escalated", "task.unblocked"})
 CHANNEL_WAIT_SECONDS = 5.0
-HEADER_EVENT, DASHBOARD_EVENT = "incident_bot_header", "incident_bot_dashboard"
+CLOSED = "incident.closed"  # the channel's last post: after its dashboard shows the close
 NAME_ATTEMPTS = 5
 
 
@@ -77,6 +82,10 @@ class SlackChat:
                                          retry_after=CHANNEL_WAIT_SECONDS)
         if notify.purpose == "incident.member_added":
             self._invite_to_channel(incident_id, [address])
+        if notify.purpose == CLOSED and (retry_at := self.dashboards.show_final(incident_id)):
+            wait = (retry_at - self._clock.now()).total_seconds()
+            raise TransientProviderError("the channel does not show the close yet",
+                                         retry_after=max(wait, 1.0))
         channel = self._dm(address) if notify.channel is OutboxChannel.SLACK_DM else address
         if UPDATE_TS in notify.data:  # a folded post: the dispatcher names the message
             return self._update(notify, incident_id, channel, str(notify.data[UPDATE_TS]))
@@ -163,15 +172,17 @@ class SlackChat:
             if (p := incident.people.get(key)) is not None and p.slack_user_id]
         self._invite(channel, members)
         view = self._incidents.view(incident_id)
-        posted = self._posted_before(channel) if address is not None else {}
+        shown = views.channel_views(view)
+        posted = posted_before(self._client, channel) if address is not None else {}
         header = posted.get(HEADER_EVENT) or self._post(
             channel, HEADER_EVENT, incident_id, f"{view.classification}: {escape(view.title)}",
-            views.header_blocks(view, incident.params.summary))
+            shown.header)
         self._pin(channel, header)
-        board_blocks = views.dashboard_blocks(view)
         board = posted.get(DASHBOARD_EVENT) or self._post(
-            channel, DASHBOARD_EVENT, incident_id, "Incident dashboard", board_blocks)
-        self.dashboards.posted(incident_id, channel, board, board_blocks)
+            channel, DASHBOARD_EVENT, incident_id, "Incident dashboard", shown.dashboard)
+        self.dashboards.posted(incident_id, channel, header, board,
+                               None if HEADER_EVENT in posted else shown.header,
+                               None if DASHBOARD_EVENT in posted else shown.dashboard)
         log.info("slack.channel_opened incident=%s members=%d", incident_id, len(members))
         return SendResult(board, "posted")
 
@@ -182,17 +193,6 @@ class SlackChat:
                         metadata={"event_type": event_type,
                                   "event_payload": {"incident": incident_id}})
         return str(response["ts"])
-
-    def _posted_before(self, channel: str) -> dict[str, str]:
-        """A retried channel opening: the header and dashboard an earlier attempt posted."""
-        history = call(self._client.conversations_history, channel=channel, limit=100,
-                       include_all_metadata=True)
-        found: dict[str, str] = {}
-        for message in reversed(history.get("messages") or []):  # oldest first
-            event = (message.get("metadata") or {}).get("event_type")
-            if event in (HEADER_EVENT, DASHBOARD_EVENT) and message.get("user") is not None:
-                found.setdefault(event, str(message["ts"]))
-        return found
 
     def _pin(self, channel: str, ts: str) -> None:
         try:

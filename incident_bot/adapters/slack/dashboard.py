@@ -1,10 +1,21 @@
-"""The live dashboard in each incident channel, updated with ``chat.update`` — throttled.
+"""The incident channel's two live views of an incident — the pinned header and the
+dashboard — updated with ``chat.update``, throttled. Both are rendered from one
+:class:`~incident_bot.domain.views.IncidentView` by :func:`blocks.channel_views`, the one
+rendering path for what the channel shows. Whenever the channel is updated, the App Homes of
+the people in the incident that changed are published again (:class:`home.Homes`).
 
-However many events arrive, an incident's dashboard is updated at most once every
+However many events arrive, an incident's channel is updated at most once every
 ``min_interval`` (2 s), by the injected clock: :meth:`Dashboards.refresh` renders the current
-view and updates only when the blocks changed and the interval has passed; anything newer is
-picked up by the next refresh (the scheduler's tick), so bursts coalesce into one update. A 429
-pushes the next update past ``Retry-After``; nothing sleeps.
+view and updates only what changed, once the interval has passed; anything newer is picked up
+by the next refresh (the scheduler's tick), so bursts coalesce into one update. A 429 pushes the
+next update past ``Retry-After``; nothing sleeps.
+
+The throttle never swallows the last word: a closed incident is shown at once (the interval
+does not hold back its final state), and the tick keeps refreshing an incident that is no longer
+open until its channel shows it closed (after a 429 or an outage too). Then its board is final
+and the tick leaves it alone. Across a restart, the close's own notice holds the line: its
+outbox item is sent only once the channel shows the incident closed (:meth:`show_final`), and
+until then the dispatcher retries it like any send.
 
 The tick's :meth:`Dashboards.refresh_all` renders only incidents whose stored version changed
 since their last render, or every ``recheck`` (30 s) for what changes with the clock alone
@@ -25,28 +36,40 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 
 from incident_bot.adapters.slack import channels
-from incident_bot.adapters.slack.blocks import dashboard_blocks
+from incident_bot.adapters.slack.blocks import Blocks, ChannelViews, channel_views
 from incident_bot.adapters.slack.errors import call
-from incident_bot.errors import NotFoundError, PermanentProviderError, TransientProviderError
+from incident_bot.adapters.slack.home import Homes
+from incident_bot.errors import (
+    NotFoundError,
+    PermanentProviderError,
+    ProviderError,
+    TransientProviderError,
+)
 from incident_bot.service.handlers import IncidentService
 from incident_bot.service.ports import Clock, UnitOfWork
 
 log = logging.getLogger("incident_bot.slack.dashboard")
+HEADER_EVENT, DASHBOARD_EVENT = "incident_bot_header", "incident_bot_dashboard"
+FINAL_STATUS = "closed"  # nothing changes an incident after this
 
 
 @dataclass
 class _Board:
     channel: str
     ts: str
+    header_ts: str | None = None  # None: not found (the dashboard alone is kept up to date)
     digest: str = ""
+    header_digest: str = ""
     updated_at: datetime | None = None
     not_before: datetime | None = None
-    shown_version: int | None = None  # the incident version the dashboard shows
+    shown_version: int | None = None  # the incident version the channel shows
     checked_at: datetime | None = None
+    final: bool = False  # the channel shows the incident closed
 
 
 class Dashboards:
@@ -64,48 +87,99 @@ class Dashboards:
         self._opening_checked: dict[str, datetime] = {}  # incident -> last reopen_failed
         self._lock = threading.Lock()
         self.updates = 0  # chat.update calls made (for the serve log and tests)
+        self.homes = Homes(client, incidents)
 
-    def posted(self, incident_id: str, channel: str, ts: str, blocks: list[dict[str, object]]
-               ) -> None:
-        """The dashboard was just posted (by the channel opening)."""
+    def posted(self, incident_id: str, channel: str, header_ts: str, ts: str,
+               header: Blocks | None, dashboard: Blocks | None) -> None:
+        """The channel opening posted the header and dashboard with these blocks (None: found
+        from an earlier attempt, showing what it showed then: the next refresh updates it)."""
         with self._lock:
-            self._boards[incident_id] = _Board(channel, ts, _digest(blocks), self._clock.now())
+            self._boards[incident_id] = _Board(
+                channel, ts, header_ts, _digest(dashboard) if dashboard is not None else "",
+                _digest(header) if header is not None else "", self._clock.now())
 
     def refresh_all(self) -> int:
         versions = self._incidents.open_incident_versions()
+        versions.update(self._incidents.incident_versions(self._closing(versions)))
         return sum(self.refresh(incident_id, version) for incident_id, version in versions.items())
 
+    def _closing(self, open_ids: dict[str, int]) -> list[str]:
+        """Incidents no longer open whose channel does not show them closed yet."""
+        with self._lock:
+            return [incident_id for incident_id, board in self._boards.items()
+                    if incident_id not in open_ids and not board.final]
+
     def refresh(self, incident_id: str, version: int | None = None) -> bool:
-        """Update the dashboard if it changed and may be updated now; True when updated.
-        With the incident's ``version``, an incident unchanged since its last render is not
-        rendered again until ``recheck`` has passed."""
+        """Update the header and dashboard where they changed, if the channel may be updated
+        now; True when updated. With the incident's ``version``, an incident unchanged since
+        its last render is not rendered again until ``recheck`` has passed."""
         with self._lock:
             board = self._board(incident_id, version)
             now = self._clock.now()
-            if board is None or not self._due(board, now) or self._unchanged(board, version, now):
+            if board is None or board.final or self._unchanged(board, version, now) \
+                    or not self._due(board, now, self._is_final(incident_id)):
                 return False
-            blocks = dashboard_blocks(self._incidents.view(incident_id))
-            digest = _digest(blocks)
-            updated = digest != board.digest and self._update(incident_id, board, blocks,
-                                                               digest, now)
-            if updated or digest == board.digest:  # the dashboard shows this version now
+            view = self._incidents.view(incident_id)
+            shown = channel_views(view)
+            updated = self._update(incident_id, board, shown, now)
+            if self._shows(board, shown):
                 board.shown_version, board.checked_at = version, now
-            return updated
+                board.final = view.status == FINAL_STATUS
+        if updated:  # the people's Homes follow the channel (outside the lock: views.publish)
+            self.homes.incident_changed(self._incidents.incident(incident_id))
+        return updated
+
+    def show_final(self, incident_id: str) -> datetime | None:
+        """Make the channel show the closed incident; None once it does (or has no dashboard
+        to show it in), else when to try again."""
+        self.refresh(incident_id)
+        with self._lock:
+            board = self._boards.get(incident_id)
+            if board is None or board.final:
+                return None
+            return board.not_before or self._clock.now() + self._min_interval
+
+    def _is_final(self, incident_id: str) -> bool:
+        return str(self._incidents.incident(incident_id).status) == FINAL_STATUS
 
     def _unchanged(self, board: _Board, version: int | None, now: datetime) -> bool:
         return (version is not None and version == board.shown_version
                 and board.checked_at is not None and now - board.checked_at < self._recheck)
 
-    def _due(self, board: _Board, now: datetime) -> bool:
+    def _due(self, board: _Board, now: datetime, final: bool) -> bool:
+        """The throttle: a 429's Retry-After always holds; the interval holds back everything
+        but the final state."""
         if board.not_before is not None and now < board.not_before:
             return False
-        return board.updated_at is None or now - board.updated_at >= self._min_interval
+        return final or board.updated_at is None or now - board.updated_at >= self._min_interval
 
-    def _update(self, incident_id: str, board: _Board, blocks: list[dict[str, object]],
-                digest: str, now: datetime) -> bool:
+    @staticmethod
+    def _shows(board: _Board, shown: ChannelViews) -> bool:
+        return board.digest == _digest(shown.dashboard) and (
+            board.header_ts is None or board.header_digest == _digest(shown.header))
+
+    def _update(self, incident_id: str, board: _Board, shown: ChannelViews,
+                now: datetime) -> bool:
+        """chat.update the dashboard, then the header, each only if its blocks changed."""
+        digest, header_digest = _digest(shown.dashboard), _digest(shown.header)
+        updated = False
+        if digest != board.digest:
+            if not self._chat_update(incident_id, board, board.ts, shown.dashboard,
+                                     "Incident dashboard", now):
+                return False
+            board.digest, updated = digest, True
+        if board.header_ts is not None and header_digest != board.header_digest:
+            if not self._chat_update(incident_id, board, board.header_ts, shown.header,
+                                     "Incident header", now):
+                return updated
+            board.header_digest, updated = header_digest, True
+        return updated
+
+    def _chat_update(self, incident_id: str, board: _Board, ts: str, blocks: Blocks,
+                     text: str, now: datetime) -> bool:
         try:
-            call(self._client.chat_update, channel=board.channel, ts=board.ts, blocks=blocks,
-                 text="Incident dashboard")
+            call(self._client.chat_update, channel=board.channel, ts=ts, blocks=blocks,
+                 text=text)
         except TransientProviderError as error:
             board.not_before = now + timedelta(seconds=error.retry_after or 2.0)
             log.info("dashboard.deferred incident=%s retry_after=%s", incident_id,
@@ -113,9 +187,12 @@ class Dashboards:
             return False
         except PermanentProviderError as error:
             log.warning("dashboard.failed incident=%s code=%s", incident_id, error.code)
-            board.not_before = now + timedelta(minutes=5)
+            if ts == board.header_ts:  # the header is gone: keep the dashboard going
+                board.header_ts = None
+            else:
+                board.not_before = now + timedelta(minutes=5)
             return False
-        board.digest, board.updated_at, board.not_before = digest, now, None
+        board.updated_at, board.not_before = now, None
         self.updates += 1
         return True
 
@@ -144,13 +221,36 @@ class Dashboards:
             return None
         self._no_board.pop(incident_id, None)
         self._opening_checked.pop(incident_id, None)
-        board = self._boards[incident_id] = _Board(channel, ts)
+        board = self._boards[incident_id] = _Board(channel, ts, self._header_ts(channel))
         return board
+
+    def _header_ts(self, channel: str) -> str | None:
+        """The header an earlier process posted (after a restart), found by its metadata."""
+        try:
+            return posted_before(self._client, channel).get(HEADER_EVENT)
+        except ProviderError as error:
+            log.warning("dashboard.header_not_found channel=%s error=%s", channel,
+                        type(error).__name__)
+            return None
 
     def _opening_due(self, incident_id: str, now: datetime) -> bool:
         checked = self._opening_checked.get(incident_id)
         return checked is None or now - checked >= self._reopen_every
 
 
-def _digest(blocks: list[dict[str, object]]) -> str:
+def posted_before(client: WebClient, channel: str) -> dict[str, str]:
+    """The header and dashboard this app posted in the channel (by their metadata), oldest
+    first: a retried channel opening reuses them, and a restarted process finds them."""
+    history = call(client.conversations_history, channel=channel, limit=100,
+                   include_all_metadata=True)
+    found: dict[str, str] = {}
+    messages: list[dict[str, Any]] = history.get("messages") or []
+    for message in reversed(messages):  # oldest first
+        event = (message.get("metadata") or {}).get("event_type")
+        if event in (HEADER_EVENT, DASHBOARD_EVENT) and message.get("user") is not None:
+            found.setdefault(event, str(message["ts"]))
+    return found
+
+
+def _digest(blocks: Blocks) -> str:
     return hashlib.sha256(json.dumps(blocks, sort_keys=True).encode()).hexdigest()

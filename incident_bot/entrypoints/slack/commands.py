@@ -275,7 +275,7 @@ def standdown(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) ->
 
 def close(edge: SlackEdge, parsed: Parsed, body: Body, client: WebClient) -> str:
     incident_id = edge.incident_for(body.get("channel_id"), parsed.incident_id)
-    edge.services.incidents.execute(incident_id, c.Close(edge.actor(body["user_id"])))
+    edge.run(incident_id, c.Close(edge.actor(body["user_id"])))
     return f"Closed `{incident_id}`."
 
 
