@@ -24,6 +24,7 @@ import waitress
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from incident_bot.adapters.directory_import import parse_directory
+from incident_bot.adapters.slack.text import escape
 from incident_bot.entrypoints.slack.edge import SlackEdge, wire
 from incident_bot.entrypoints.web import make_web_app
 from incident_bot.settings import load_settings
@@ -141,9 +142,11 @@ def slack_post(server: Server, form: dict[str, str], *, timestamp: int | None = 
 
 def command_form(fake: FakeSlack, text: str, user: str = COMMANDER, channel: str = "C0GENERAL",
                  trigger: str = "trig-1", reply: str = "r") -> dict[str, str]:
+    """A slash command as Slack sends it: ``text`` is what the person typed, with ``& < >``
+    escaped (Slack escapes those three in every text it sends)."""
     return {"token": "legacy", "team_id": fake.team_id, "team_domain": "fake",
             "channel_id": channel, "channel_name": "general", "user_id": user,
-            "user_name": user.lower(), "command": "/incident", "text": text,
+            "user_name": user.lower(), "command": "/incident", "text": escape(text),
             "api_app_id": "A0FAKE", "response_url": fake.response_url(reply),
             "trigger_id": trigger}
 

@@ -104,6 +104,18 @@ def test_apostrophes_quotes_and_incident_words_stay_in_the_decision(
                                                 "")
 
 
+def test_ampersands_and_angle_brackets_are_stored_as_typed_not_as_slack_sends_them(
+        server: Server, fake_slack: FakeSlack, edge: SlackEdge) -> None:
+    """Slack sends ``& < >`` as ``&amp; &lt; &gt;``; the log keeps what the person typed."""
+    incident_id = start_incident(server, fake_slack, edge)
+    decision = "Brief MSc & MBA students <before> 10:00 (not &amp; or &lt; as typed)"
+
+    command(server, fake_slack, f"log {decision} because a > b & c", "log")
+
+    assert decisions(edge, incident_id)[-1] == ("decision", decision, "a > b & c")
+    assert exported(edge, incident_id)["decision_log"][-1]["decision"] == decision
+
+
 def test_unicode_newlines_and_edge_spaces_survive_the_signed_request(
         server: Server, fake_slack: FakeSlack, edge: SlackEdge) -> None:
     incident_id = start_incident(server, fake_slack, edge)

@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from incident_bot.adapters.slack.blocks import start_modal
 from incident_bot.adapters.slack.channels import request_channel
 from incident_bot.adapters.slack.errors import form_failed, open_view
-from incident_bot.adapters.slack.text import bar, escape
+from incident_bot.adapters.slack.text import bar, escape, unescape
 from incident_bot.domain import commands as c
 from incident_bot.domain.access import Read
 from incident_bot.domain.playbook import Classification
@@ -64,7 +64,7 @@ def register(app: App, edge: SlackEdge) -> None:
                 reply = FAILED
             if reply:
                 reply_to(respond, text=reply, response_type="ephemeral")
-        if opens_modal(str(body.get("text", ""))):
+        if opens_modal(unescape(str(body.get("text", "")))):
             work()
         else:
             edge.later(work)
@@ -83,7 +83,7 @@ def answer(edge: SlackEdge, body: Body, client: WebClient) -> str:
     """The reply to one command: parse, find the incident it is about, run the handler."""
     incident_id: str | None = None
     try:
-        parsed = parse_command(str(body.get("text", "")))
+        parsed = parse_command(unescape(str(body.get("text", ""))))
         if parsed.name not in UNTARGETED:
             incident_id = edge.target(body, parsed.incident_id)
             parsed = replace(parsed, incident_id=incident_id)
