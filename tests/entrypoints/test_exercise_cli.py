@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from incident_bot.entrypoints.cli import app
 from incident_bot.entrypoints.exercise import SAMPLE_DIRECTORY
+from incident_bot.entrypoints.exercise.report import STEP_HEADERS, TIER_HEADERS
 from tests.entrypoints.exercise_support import (
     GOOD,
     ROOT,
@@ -29,8 +30,8 @@ def invoke(tmp_path: Path, monkeypatch):
     configured = tmp_path / "configured.db"
 
     def run(*args: str | Path, playbooks: Path = GOOD, templates: Path = GOOD / "templates",
-            database_url: str = f"sqlite:///{configured}"):
-        env = {"COLUMNS": "200", "DATABASE_URL": database_url,
+            database_url: str = f"sqlite:///{configured}", columns: int = 200):
+        env = {"COLUMNS": str(columns), "DATABASE_URL": database_url,
                "INCIDENT_BOT_PLAYBOOKS": str(playbooks), "INCIDENT_BOT_TEMPLATES": str(templates)}
         return CliRunner().invoke(app, [str(a) for a in args], env=env)
 
@@ -157,6 +158,20 @@ def test_the_console_gives_every_time_in_uk_time_and_says_so(invoke, tmp_path):
     ended = re.search(r"\(UK time\); report at (\d\d:\d\d)", markdown)[1]
     assert ("times are UK time" in output.splitlines()[0],
             f"Exercise ended at {ended} UK time" in output) == (True, True)
+
+
+def test_the_readiness_tables_keep_their_headers_and_ids_whole_at_80_columns(invoke, tmp_path):
+    output = invoke("exercise", SMALL_PLAYBOOK, "--speed", "0", "--no-live", "--t0", T0,
+                    "--directory", write_directory(tmp_path),
+                    "--report-dir", tmp_path / "reports", columns=80).output
+    tables = output.split("Time to brief", 1)[1].split("Database kept", 1)[0]
+    words = {w for h in (*STEP_HEADERS, *TIER_HEADERS) for w in h.split()}
+    shown = set(re.findall(r"[\w()]+", tables))
+    left_out = re.findall(r"Not shown at 80 columns: (.+)", tables)
+    missing = {w for w in words - shown if not any(w in note for note in left_out)}
+    assert missing == set()
+    assert max(len(line) for line in tables.splitlines()) <= 80
+    assert "…" not in tables
 
 
 # ---- `run`: the first impression, on the full bundled sample (the one slow test) -----------

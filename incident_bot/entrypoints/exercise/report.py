@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from incident_bot.adapters import report_render
 from incident_bot.domain.durations import format_duration
+from incident_bot.entrypoints.cli.tables import Column, Listing
 from incident_bot.entrypoints.exercise.transcript import UK
 from incident_bot.service.after_action import AfterActionReport
 from incident_bot.service.readiness import Count, Gap, ReadinessReport, StepTiming, TierCoverage
@@ -33,6 +33,10 @@ STEP_HEADERS = ("Step", "Planned", "Opened", "How", "Completed", "By", "Late by"
 TIER_HEADERS = ("Tier", "Reached or confirmed", "Pending", "Failed or unsafe", "Opted out",
                 "Flagged", "Total",
                 "Coverage (target)", "Median to reach", "Worst", "Target met by deadline")
+
+
+# Left out first, highest rank first, when a table cannot fit the terminal even wrapped.
+DROP = {"Median to reach": 4, "Worst": 3, "Opted out": 2, "Pending": 1, "Planned": 2, "How": 1}
 
 
 def hhmm(instant: datetime | None) -> str:
@@ -138,19 +142,19 @@ def to_rich(report: ReadinessReport,
     return Group(*parts)
 
 
-def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
-    table = Table(title=title, title_justify="left", expand=False)
-    for header in headers:
-        table.add_column(header)
+def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Listing:
+    """Fitted to the terminal: the first column (step, tier, what) and the headers whole, less
+    important columns left out and named when even wrapping is not enough."""
+    columns = [Column(h, whole=i == 0, drop=DROP.get(h, 0)) for i, h in enumerate(headers)]
+    listing = Listing(title, columns)
     for row in rows:
-        table.add_row(*(Text(cell) for cell in row))  # names are text, never console markup
-    return table
+        listing.add(*row)
+    return listing
 
 
-def _gaps_table(gaps: Sequence[Gap]) -> Table:
-    table = Table(title=f"Gaps that would hurt on the day ({len(gaps)})", title_justify="left")
-    for header in ("Area", "Who / what", "Gap"):
-        table.add_column(header, overflow="fold")
+def _gaps_table(gaps: Sequence[Gap]) -> Listing:
+    listing = Listing(f"Gaps that would hurt on the day ({len(gaps)})",
+                      [Column("Area", whole=True), Column("Who / what"), Column("Gap")])
     for gap in gaps:
-        table.add_row(Text(gap.area), Text(gap.subject), Text(gap.detail))
-    return table
+        listing.add(gap.area, gap.subject, gap.detail)
+    return listing
