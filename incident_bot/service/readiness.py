@@ -445,8 +445,8 @@ def language_gaps(playbook: Playbook, contacts: Sequence[Person]) -> list[Gap]:
                 missing.setdefault((message.id, person.language), []).append(person)
     return [
         Gap("languages", f"{message_id} in {language}",
-            f"{_count(len(people), 'contact speaks', 'contacts speak')} {language} and get "
-            "English: "
+            f"{_count(len(people), 'contact speaks', 'contacts speak')} {language} and "
+            f"{'gets' if len(people) == 1 else 'get'} English: "
             + ", ".join(p.name for p in people))
         for (message_id, language), people in sorted(missing.items())
     ]

@@ -204,6 +204,14 @@ def test_a_contact_whose_language_has_no_translation_is_a_gap():
                                                      "ring-round-sms in bn"]
 
 
+def test_the_language_gap_reads_right_for_one_contact_and_for_several():
+    one = report([*FULL_STAFF, contact(1, language="bn")]).gaps_in("languages")[0].detail
+    two = report([*FULL_STAFF, contact(1, language="bn"), contact(2, language="bn")]
+                 ).gaps_in("languages")[0].detail
+    assert one.startswith("1 contact speaks bn and gets English: ")
+    assert two.startswith("2 contacts speak bn and get English: ")
+
+
 def test_an_sms_text_over_the_segment_budget_is_a_gap():
     incident = start(FULL_STAFF, sms="Police are working in Northbridge today. " * 12)
     gaps = report(FULL_STAFF, incident).gaps_in("sms")
