@@ -188,6 +188,19 @@ def action_form(fake: FakeSlack, user: str, action_id: str, value: str,
     return {"payload": json.dumps(payload)}
 
 
+def open_home(server: Server, fake: FakeSlack, user: str) -> None:
+    """A signed ``app_home_opened`` event: ``user`` opens the bot's Home tab."""
+    event = {"token": "legacy", "team_id": fake.team_id, "api_app_id": "A0FAKE",
+             "type": "event_callback", "event_id": f"Ev-{user}", "event_time": 1,
+             "event": {"type": "app_home_opened", "user": user, "channel": "D0FAKE",
+                       "tab": "home"}}
+    body = json.dumps(event).encode()
+    stamp = int(time.time())
+    server.request("POST", "/slack/events", body, {
+        "Content-Type": "application/json", "X-Slack-Request-Timestamp": str(stamp),
+        "X-Slack-Signature": sign(body, stamp)})
+
+
 def wait_for(condition: Callable[[], Any], seconds: float = 10.0) -> Any:
     """Poll until a listener thread has done its work (bounded; never waits for time)."""
     deadline = time.monotonic() + seconds

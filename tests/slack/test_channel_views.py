@@ -5,7 +5,6 @@ incident is "closed", and a Home no longer lists its work."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 
 from incident_bot.adapters.slack import blocks as views
@@ -21,7 +20,7 @@ from tests.slack.conftest import (
     Server,
     command_form,
     drain,
-    sign,
+    open_home,
     slack_post,
     wait_for,
 )
@@ -152,18 +151,6 @@ def test_once_the_channel_shows_closed_the_tick_leaves_it_alone(
 
     assert "*Dashboard* · closed" in dashboard(fake_slack, incident_id)
     assert len(fake_slack.calls_to("chat.update")) == updates
-
-
-def open_home(server: Server, fake: FakeSlack, user: str) -> None:
-    event = {"token": "legacy", "team_id": fake.team_id, "api_app_id": "A0FAKE",
-             "type": "event_callback", "event_id": f"Ev-{user}", "event_time": 1,
-             "event": {"type": "app_home_opened", "user": user, "channel": "D0FAKE",
-                       "tab": "home"}}
-    body = json.dumps(event).encode()
-    stamp = int(time.time())
-    server.request("POST", "/slack/events", body, {
-        "Content-Type": "application/json", "X-Slack-Request-Timestamp": str(stamp),
-        "X-Slack-Signature": sign(body, stamp)})
 
 
 def home_of(fake: FakeSlack, user: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 from incident_bot.adapters.slack import blocks as views
 from incident_bot.entrypoints.slack.edge import SlackEdge
@@ -15,7 +14,7 @@ from tests.slack.conftest import (
     action_form,
     command_form,
     drain,
-    sign,
+    open_home,
     slack_post,
     wait_for,
 )
@@ -239,16 +238,8 @@ def test_app_home_lists_my_tasks(server: Server, fake_slack: FakeSlack, edge: Sl
     task_id, _, user = waiting_task(edge, incident_id)
     title = next(t.title for t in edge.services.incidents.view(incident_id).tasks
                  if t.id == task_id)
-    event = {"token": "legacy", "team_id": fake_slack.team_id, "api_app_id": "A0FAKE",
-             "type": "event_callback", "event_id": "Ev1", "event_time": 1,
-             "event": {"type": "app_home_opened", "user": user, "channel": "D0FAKE",
-                       "tab": "home"}}
 
-    body = json.dumps(event).encode()
-    stamp = int(time.time())
-    server.request("POST", "/slack/events", body, {
-        "Content-Type": "application/json", "X-Slack-Request-Timestamp": str(stamp),
-        "X-Slack-Signature": sign(body, stamp)})
+    open_home(server, fake_slack, user)
 
     (published,) = wait_for(lambda: fake_slack.calls_to("views.publish"))
     assert published.args["user_id"] == user

@@ -5,7 +5,6 @@ times with their zone. Signed requests into the running app, on each database ba
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,7 +19,7 @@ from tests.slack.conftest import (
     Server,
     command_form,
     drain,
-    sign,
+    open_home,
     slack_post,
     wait_for,
 )
@@ -200,16 +199,8 @@ def test_the_app_home_shows_task_due_times_with_the_zone(
     task_id, _, user = waiting_task(edge, incident_id)
     task = next(t for t in edge.services.incidents.view(incident_id).tasks if t.id == task_id)
     assert task.due is not None
-    event = {"token": "legacy", "team_id": fake_slack.team_id, "api_app_id": "A0FAKE",
-             "type": "event_callback", "event_id": "Ev1", "event_time": 1,
-             "event": {"type": "app_home_opened", "user": user, "channel": "D0FAKE",
-                       "tab": "home"}}
 
-    body = json.dumps(event).encode()
-    stamp = int(time.time())
-    server.request("POST", "/slack/events", body, {
-        "Content-Type": "application/json", "X-Slack-Request-Timestamp": str(stamp),
-        "X-Slack-Signature": sign(body, stamp)})
+    open_home(server, fake_slack, user)
 
     (published,) = wait_for(lambda: fake_slack.calls_to("views.publish"))
     shown = task.due.astimezone(ZoneInfo("Europe/London")).strftime("due %d %b %H:%M BST")
