@@ -85,10 +85,11 @@ def test_ct_playbook_public_tier_is_a_broadcast(ct: Playbook) -> None:
     assert (public.caller_role, public.ladder) == (None, ())
 
 
-def test_ct_playbook_tier_one_tries_a_senior_officer_before_automatic_messages(
+def test_ct_playbook_tier_one_texts_alongside_the_call_then_tries_a_senior_officer(
         ct: Playbook) -> None:
-    kinds = [rung.kind.value for rung in ct.tier(1).ladder]
-    assert kinds == ["caller", "senior", "sms", "voice", "flag"]
+    rungs = [(rung.kind.value, rung.after) for rung in ct.tier(1).ladder]
+    assert rungs == [("caller", None), ("sms", timedelta(0)), ("senior", None),
+                     ("voice", None), ("flag", None)]
 
 
 def test_ct_playbook_defines_every_shared_role(ct: Playbook) -> None:
@@ -302,9 +303,9 @@ def test_ct_tier_zero_is_called_then_flagged_never_texted(ct: Playbook) -> None:
 
 
 @pytest.mark.parametrize("tier", [2, 3])
-def test_ct_lower_tiers_fall_back_to_sms_then_voice(ct: Playbook, tier: int) -> None:
-    kinds = [rung.kind.value for rung in ct.tier(tier).ladder]
-    assert kinds == ["caller", "sms", "voice", "flag"]
+def test_ct_lower_tiers_text_alongside_the_call_then_phone(ct: Playbook, tier: int) -> None:
+    rungs = [(rung.kind.value, rung.after) for rung in ct.tier(tier).ladder]
+    assert rungs == [("caller", None), ("sms", timedelta(0)), ("voice", None), ("flag", None)]
 
 
 @pytest.mark.parametrize("tier", [0, 1, 2, 3])

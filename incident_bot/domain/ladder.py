@@ -2,10 +2,14 @@
 
 A contact not yet reached climbs the tier's rungs in order: the assigned caller phones them, a
 senior officer tries, an automatic SMS with a confirmation code, an automatic voice call, and at
-the end a red flag to the coordinator. Each rung has a timer; when it fires and the contact is
-still pending the next rung that *applies* to the contact starts (a contact without an SMS
-channel, or who opted out, skips the SMS rung). Every entry into a rung bumps ``step``, and rung
-timers carry it, so a timer from a rung the contact has already left is stale and ignored.
+the end a red flag to the coordinator. ``contact.rung`` points at the latest rung started; one
+rung timer moves it on to the next rung that *applies* to the contact (a contact without an SMS
+channel, or who opted out, skips the SMS rung). That timer is due when the current rung times
+out, or sooner when the next rung has ``after`` (it runs alongside: 0 starts it at once). A
+failed attempt on the current rung moves the contact on at once. Rungs once started stay open
+until their timeout: a caller may still record a call and a late code still confirms, and the
+flag waits for them (``open_until``). Every entry into a rung bumps ``step``, and rung timers
+carry it, so a timer from a rung the contact has already left is stale and ignored.
 
 The ladder always ends in a flag (added when the playbook's ladder has none), so every contact
 ends in a terminal state.
@@ -14,7 +18,7 @@ ends in a terminal state.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -127,10 +131,10 @@ class RoundContext:
 
 @dataclass(frozen=True)
 class Seat:
-    """Where a contact's call list sits: who holds it now and whether they accepted it."""
+    """Where a contact's call list sits: who holds it now and when it was first sent."""
 
     holder: str
-    accepted: bool
+    offered_at: datetime
 
 
 @dataclass
@@ -143,7 +147,8 @@ class ContactRound:
     state: ContactState = ContactState.PENDING
     rung: int = -1  # index into the effective ladder
     step: int = 0  # rung entries so far; rung timers carry it
-    rung_started: datetime | None = None  # None while a caller rung waits for the list's acceptance
+    rung_started: datetime | None = None  # when the current rung (or its clock) last started
+    open_until: datetime | None = None  # latest end (start + timeout) of the rungs started
     senior: str | None = None  # the senior officer asked to try personally
     send_key: str | None = None  # outbox key of this rung's SMS or voice call
     sends: int = 0  # SMS and voice attempts so far: the outbox attempt number
@@ -162,12 +167,14 @@ class ContactRound:
 
     def to_dict(self) -> dict[str, Any]:
         return {**flat_fields(self), "state": self.state.value,
-                "rung_started": iso(self.rung_started), "outcome_at": iso(self.outcome_at)}
+                "rung_started": iso(self.rung_started), "open_until": iso(self.open_until),
+                "outcome_at": iso(self.outcome_at)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ContactRound:
         return cls(**{**d, "state": ContactState(d["state"]),
                       "rung_started": from_iso(d["rung_started"]),
+                      "open_until": from_iso(d.get("open_until")),  # absent before issue #17
                       "outcome_at": from_iso(d["outcome_at"]),
                       "feedback_seen": list(d["feedback_seen"])})
 
@@ -222,40 +229,66 @@ def enter_rung(ctx: RoundContext, contact: ContactRound, start: int, seat: Seat 
     """Move ``contact`` to the first rung from ``start`` on that applies to it, and act it out."""
     ladder = effective_ladder(ctx.tier(contact.tier))
     start = min(max(start, 0), len(ladder) - 1)
-    index = next(i for i in range(start, len(ladder)) if _applies(ctx, contact, ladder[i], seat))
-    contact.rung, contact.step = index, contact.step + 1
-    contact.rung_started, contact.send_key = None, None
+    index = _next_applying(ctx, contact, ladder, start, seat)
+    contact.rung, contact.step, contact.rung_started = index, contact.step + 1, now
     climb = Climb(ctx, contact, ladder[index], seat, code, now)
     return _ACTIONS[ladder[index].kind](climb)
 
 
+def _next_applying(ctx: RoundContext, contact: ContactRound, ladder: Sequence[Rung], start: int,
+                   seat: Seat | None) -> int:
+    return next(i for i in range(start, len(ladder)) if _applies(ctx, contact, ladder[i], seat))
+
+
 def rung_timed_out(ctx: RoundContext, contact: ContactRound, step: int, seat: Seat | None,
                    code: str, now: datetime) -> list[Effect]:
-    """A rung timer fired: move on, unless the contact left that rung (or the ladder) already."""
+    """A rung timer fired: move on, unless the contact left that rung (or the ladder) already.
+    On the flag rung (waiting for open rungs) this enters the flag again, which now flags."""
     if contact.state is not ContactState.PENDING or step != contact.step:
         return []
     return enter_rung(ctx, contact, contact.rung + 1, seat, code, now)
 
 
-def start_clock(ctx: RoundContext, contact: ContactRound, now: datetime) -> list[Effect]:
-    """Start the current rung's timeout (a caller rung starts when its list is accepted)."""
+def attempt_failed(ctx: RoundContext, contact: ContactRound, kinds: Collection[RungKind],
+                   seat: Seat | None, code: str, now: datetime) -> list[Effect]:
+    """An attempt of one of ``kinds`` failed (voicemail, no answer, undelivered): when that is
+    the contact's current rung the next one starts now, not at the timeout. A failure on an
+    earlier rung that is still open changes nothing."""
     rung = current_rung(ctx, contact)
-    if contact.state is not ContactState.PENDING or rung is None or contact.rung_started:
+    if contact.state is not ContactState.PENDING or rung is None or rung.kind not in kinds:
         return []
-    contact.rung_started = now
-    return [ScheduleTimer(
+    return enter_rung(ctx, contact, contact.rung + 1, seat, code, now)
+
+
+def start_clock(climb: Climb) -> list[Effect]:
+    """The rung just entered stays open until its timeout. The next rung starts ``after`` from
+    now when it has one (0: at once, alongside this one), else when this rung times out."""
+    contact, now = climb.contact, climb.now
+    timeout = climb.rung.timeout or DEFAULT_RUNG_TIMEOUT
+    contact.open_until = max(contact.open_until or now, now + timeout)
+    after = _after_of_next(climb)
+    if after is not None and after <= timedelta(0):
+        return enter_rung(climb.ctx, contact, contact.rung + 1, climb.seat, climb.code, now)
+    return [rung_timer(climb.ctx, contact, now + (timeout if after is None else after))]
+
+
+def _after_of_next(climb: Climb) -> timedelta | None:
+    ladder = effective_ladder(climb.ctx.tier(climb.contact.tier))
+    if climb.contact.rung + 1 >= len(ladder):
+        return None
+    nxt = _next_applying(climb.ctx, climb.contact, ladder, climb.contact.rung + 1, climb.seat)
+    return ladder[nxt].after
+
+
+def rung_timer(ctx: RoundContext, contact: ContactRound, due_at: datetime) -> ScheduleTimer:
+    """The timer that moves ``contact`` on from its current rung (stale once it moved)."""
+    return ScheduleTimer(
         key=f"{ctx.incident_id}:ringround:{contact.key}:rung:{contact.rung}:{contact.step}",
-        due_at=now + (rung.timeout or DEFAULT_RUNG_TIMEOUT),
+        due_at=due_at,
         kind=RUNG_TIMER,
         payload={"tier": contact.tier, "contact": contact.key, "rung": contact.rung,
                  "step": contact.step},
-    )]
-
-
-def waiting_for_caller(ctx: RoundContext, contact: ContactRound) -> bool:
-    rung = current_rung(ctx, contact)
-    return (contact.state is ContactState.PENDING and rung is not None
-            and rung.kind is RungKind.CALLER and contact.rung_started is None)
+    )
 
 
 def _applies(ctx: RoundContext, contact: ContactRound, rung: Rung, seat: Seat | None) -> bool:
@@ -289,14 +322,14 @@ def approved_text(ctx: RoundContext, tier: Tier,
 
 
 def _caller(climb: Climb) -> list[Effect]:
+    """The caller's clock starts now: when the list is sent, or later when the contact comes
+    back to the caller after earlier rungs (then the holder is asked to call now)."""
     effects: list[Effect] = []
-    if climb.seat is not None and climb.contact.step > 1:  # back to the caller later on
+    if climb.seat is not None and climb.now > climb.seat.offered_at:
         effects += tell(climb.ctx, climb.contact, [climb.seat.holder], "ringround.call_now",
                         f"Please call {climb.ctx.name(climb.contact.key)} now "
                         f"(tier {climb.contact.tier}): not yet reached.")
-    if climb.seat is not None and climb.seat.accepted:
-        effects += start_clock(climb.ctx, climb.contact, climb.now)
-    return effects
+    return effects + start_clock(climb)
 
 
 def _senior(climb: Climb) -> list[Effect]:
@@ -306,7 +339,7 @@ def _senior(climb: Climb) -> list[Effect]:
     notices = tell(climb.ctx, climb.contact, [climb.contact.senior], "ringround.senior",
                    f"Please try personally to reach {climb.ctx.name(climb.contact.key)} "
                    f"(tier {climb.contact.tier}): the caller has not reached them.")
-    return [*notices, *start_clock(climb.ctx, climb.contact, climb.now)]
+    return [*notices, *start_clock(climb)]
 
 
 def _automatic(climb: Climb) -> list[Effect]:
@@ -332,10 +365,15 @@ def _automatic(climb: Climb) -> list[Effect]:
         reply_code=None if voice else climb.code,
         data={"tier": contact.tier, "contact": contact.key, "attempt": contact.sends},
     )
-    return [send, *start_clock(climb.ctx, contact, climb.now)]
+    return [send, *start_clock(climb)]
 
 
 def _flag(climb: Climb) -> list[Effect]:
+    """Red flag, but not while a started rung is still open: then at its end, if still pending
+    (a text that failed in minute 1 must not flag a contact the caller may yet reach)."""
+    open_until = climb.contact.open_until
+    if open_until is not None and climb.now < open_until:
+        return [rung_timer(climb.ctx, climb.contact, open_until)]
     tier = climb.ctx.tier(climb.contact.tier)
     untexted = (tier.sms_message is not None and can_use(climb.person, Channel.SMS)
                 and not climb.contact.opted_out
@@ -451,13 +489,15 @@ def _resume_rung(ctx: RoundContext, contact: ContactRound, seat: Seat | None, co
                  now: datetime) -> list[Effect]:
     """Back on the rung after an opt-in. What already went out is not sent again (a STOP →
     START cycle must not text them each time); a send held back while they were opted out
-    goes now. The rung's clock starts again, so a timer that fired meanwhile is made good."""
-    if contact.send_key is not None and contact.withheld == contact.send_key:
+    goes now, and a waiting flag is weighed again. Otherwise the rung's clock starts again, so
+    a timer that fired meanwhile is made good."""
+    rung = current_rung(ctx, contact)
+    assert rung is not None  # a contact back on the ladder has entered a rung
+    withheld = contact.send_key is not None and contact.withheld == contact.send_key
+    if (withheld and rung.kind in AUTOMATIC_RUNGS) or rung.kind is RungKind.FLAG:
         return enter_rung(ctx, contact, contact.rung, seat, code, now)
-    if contact.rung_started is None:
-        return []  # a caller rung still waiting for its list to be accepted
-    contact.step, contact.rung_started = contact.step + 1, None
-    return start_clock(ctx, contact, now)
+    contact.step, contact.rung_started = contact.step + 1, now
+    return start_clock(Climb(ctx, contact, rung, seat, code, now))
 
 
 def withhold(contact: ContactRound, send_key: str) -> list[Effect]:

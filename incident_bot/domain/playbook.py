@@ -78,6 +78,9 @@ class Phase:
 class Rung:
     kind: RungKind
     timeout: timedelta | None = None  # None only on the terminal FLAG rung
+    # Starts this long after the rung before it started, alongside it (0: at the same time);
+    # None: when the rung before it ends.
+    after: timedelta | None = None
 
 
 @dataclass(frozen=True)

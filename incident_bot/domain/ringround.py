@@ -31,6 +31,7 @@ from incident_bot.domain.ladder import (
     RoundContext,
     Seat,
     apply_outcome,
+    attempt_failed,
     can_use,
     confirm,
     effective_ladder,
@@ -43,9 +44,7 @@ from incident_bot.domain.ladder import (
     post_feedback,
     post_reply,
     rung_timed_out,
-    start_clock,
     unique,
-    waiting_for_caller,
     withhold,
 )
 from incident_bot.domain.playbook import Channel, RungKind, Tier
@@ -71,7 +70,7 @@ class ListStatus(StrEnum):
     OFFERED = "offered"  # waiting for the caller to accept
     MOVED = "moved"  # not accepted in time: offered to the backup caller
     ACCEPTED = "accepted"
-    ABANDONED = "abandoned"  # nobody accepted: its contacts went on to the next rungs
+    ABANDONED = "abandoned"  # nobody accepted: its contacts on the caller rung moved on
 
 
 @dataclass
@@ -88,7 +87,7 @@ class CallList:
     def seat(self) -> Seat | None:
         if self.status is ListStatus.ABANDONED:
             return None
-        return Seat(self.holder, self.status is ListStatus.ACCEPTED)
+        return Seat(self.holder, self.offered_at)
 
     def may_accept(self) -> tuple[str, ...]:
         if self.status is ListStatus.OFFERED:
@@ -321,9 +320,9 @@ def reschedule_deadlines(state: RingRound, ctx: RoundContext, now: datetime) -> 
 
 def accept_list(state: RingRound, ctx: RoundContext, caller_key: str, by: str,
                 now: datetime, list_id: str | None = None) -> list[Effect]:
-    """``caller_key`` accepts the call lists offered to them (only ``list_id`` when given):
-    their contacts' caller rungs start. The original caller may take back a list that moved
-    to the backup but was not accepted."""
+    """``caller_key`` accepts the call lists offered to them (only ``list_id`` when given); the
+    contacts' caller rungs have run since the list was sent. The original caller may take back
+    a list that moved to the backup but was not accepted."""
     if by != caller_key and by not in ctx.coordinators():
         raise NotAuthorised(f"accept call lists for {ctx.name(caller_key)}",
                             (ctx.name(caller_key), ctx.playbook.coordinator))
@@ -385,10 +384,6 @@ def _accept(ctx: RoundContext, round_: TierRound, lst: CallList, caller_key: str
                               f"{ctx.name(lst.caller)} has accepted call list {lst.id} after "
                               "all: you need not call it.", {"list": lst.id}))
     lst.status, lst.holder, lst.accepted_at = ListStatus.ACCEPTED, caller_key, now
-    for key in lst.contacts:
-        contact = round_.contacts[key]
-        if waiting_for_caller(ctx, contact):
-            effects += start_clock(ctx, contact, now)
     return effects
 
 
@@ -407,8 +402,19 @@ def record_outcome(state: RingRound, ctx: RoundContext, contact_key: str, outcom
     effects = _implicit_accept(ctx, round_, contact, by, now)
     if changes:
         effects += apply_outcome(ctx, contact, result, by, now)
+    if result in (Outcome.VOICEMAIL, Outcome.NO_ANSWER):
+        effects += attempt_failed(ctx, contact, _attempts_of(round_, contact, by),
+                                  round_.seat_for(contact), round_.code, now)
     source = f"Feedback from {ctx.name(by)} on {ctx.name(contact_key)} (tier {contact.tier})"
     return effects + post_feedback(ctx, contact, source, feedback)
+
+
+def _attempts_of(round_: TierRound, contact: ContactRound, by: str) -> set[RungKind]:
+    """The rungs whose call ``by`` makes: the caller rung for the list's caller or holder, the
+    senior rung for the senior officer asked to try (a coordinator's call is neither)."""
+    lst = round_.call_list(contact.list_id)
+    kinds = {RungKind.CALLER} if lst and by in (lst.caller, lst.holder) else set()
+    return kinds | ({RungKind.SENIOR} if by == contact.senior else set())
 
 
 def _parse_outcome(outcome: str) -> Outcome:
@@ -465,9 +471,10 @@ def voice_digit(state: RingRound, ctx: RoundContext, contact_key: str, digit: st
 
 def delivery_report(state: RingRound, ctx: RoundContext, outbox_key: str, status: str,
                     now: datetime, error_code: str | None = None) -> list[Effect]:
-    """A permanent delivery failure of a contact's current SMS or voice call ends that rung;
-    Twilio refusing the number as opted out (21610) opts the contact out: no call follows.
-    ``withheld``: the dispatcher held the send back because the contact had opted out."""
+    """A permanent delivery failure of the SMS or voice call of a contact's current rung ends
+    that rung (one already passed, still open, changes nothing); Twilio refusing the number as
+    opted out (21610) opts the contact out: no call follows. ``withheld``: the dispatcher held
+    the send back because the contact had opted out."""
     found = _current_send(state, outbox_key)
     if found is None:
         return []
@@ -478,10 +485,12 @@ def delivery_report(state: RingRound, ctx: RoundContext, outbox_key: str, status
         return []
     if error_code == TWILIO_OPTED_OUT:
         return opt_out(ctx, contact)
-    return enter_rung(ctx, contact, contact.rung + 1, round_.seat_for(contact), round_.code, now)
+    return attempt_failed(ctx, contact, (RungKind.SMS, RungKind.VOICE),
+                          round_.seat_for(contact), round_.code, now)
 
 
 def _current_send(state: RingRound, outbox_key: str) -> tuple[TierRound, ContactRound] | None:
+    """The contact whose latest SMS or voice call this is."""
     for round_ in state.tiers.values():
         for contact in round_.contacts.values():
             if contact.send_key == outbox_key:
@@ -544,13 +553,13 @@ def _abandon(ctx: RoundContext, round_: TierRound, lst: CallList, now: datetime)
     effects: list[Effect] = [
         notice(ctx.incident_id, r, f"ringround:{lst.id}:abandoned", "ringround.list_abandoned",
                f"Nobody accepted call list {lst.id} (tier {round_.number}, {len(lst.contacts)} "
-               "contacts): its contacts move on to the next rungs of the ladder.",
+               "contacts): those still on the caller rung move on to the next rungs of the "
+               "ladder.",
                {"tier": round_.number, "list": lst.id, "contacts": ",".join(lst.contacts)})
         for r in ctx.coordinators_or_channel()]
     for key in lst.contacts:
         contact = round_.contacts[key]
-        if waiting_for_caller(ctx, contact):
-            effects += enter_rung(ctx, contact, contact.rung + 1, None, round_.code, now)
+        effects += attempt_failed(ctx, contact, (RungKind.CALLER,), None, round_.code, now)
     return effects
 
 

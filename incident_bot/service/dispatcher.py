@@ -376,5 +376,5 @@ def _contact_stop_reason(item: OutboxItem, contact: ContactRound) -> str | None:
     if contact.terminal:
         return f"contact is {contact.state.value}"
     if item.notify.purpose.startswith("ringround.") and contact.send_key != item.key:
-        return "superseded: the contact has moved to another rung"
+        return "superseded: a later text or call to the contact replaced it"
     return None

@@ -121,6 +121,68 @@ TIER_PROBLEMS = [
         [f"{M + 3}: tiers[1].tier: duplicate tier 1 (first defined on line {M + 2})"],
     ),
     case(
+        "after_on_the_first_rung_has_nothing_to_run_alongside",
+        "  - {tier: 1, title: T, callers: police_silver, script: script,\n"
+        "     ladder: [{rung: caller, timeout: 15m, after: 0m}, {rung: flag}]}\n",
+        [
+            f"{M + 3}: tiers[1].ladder[#1].after: the first rung has nothing before it to run "
+            "alongside: remove after",
+        ],
+    ),
+    case(
+        "the_flag_takes_no_after",
+        "  - {tier: 1, title: T, callers: police_silver, script: script,\n"
+        "     ladder: [{rung: caller, timeout: 15m}, {rung: flag, after: 5m}]}\n",
+        [
+            f"{M + 3}: tiers[1].ladder[#2].after: flag takes no after: it comes when every rung "
+            "started has ended",
+        ],
+    ),
+    case(
+        "after_longer_than_the_rung_before_would_wait_for_its_end",
+        "  - {tier: 1, title: T, callers: police_silver, script: script, sms_message: text,\n"
+        "     ladder: [{rung: caller, timeout: 15m}, {rung: sms, timeout: 15m, after: 20m}]}\n",
+        [
+            f"{M + 3}: tiers[1].ladder[#2].after: after 20m is longer than the timeout of the "
+            "rung before it (15m): it would start when that rung ends anyway; drop after or "
+            "shorten it",
+        ],
+    ),
+    case(
+        "a_negative_after_is_refused",
+        "  - {tier: 1, title: T, callers: police_silver, script: script, sms_message: text,\n"
+        "     ladder: [{rung: caller, timeout: 15m}, {rung: sms, timeout: 15m, after: -5m}]}\n",
+        [
+            f"{M + 3}: tiers[1].ladder[#2].after: '-5m' is not a duration: write e.g. 90s, 10m, "
+            "2h, 1h30m or PT10M",
+        ],
+    ),
+    case(
+        "tier_1_is_not_texted_before_a_personal_call",
+        "  - {tier: 1, title: T, callers: police_silver, script: script, sms_message: text,\n"
+        "     ladder: [{rung: sms, timeout: 15m}, {rung: caller, timeout: 15m, after: 0m}]}\n",
+        [
+            f"{M + 3}: tiers[1].ladder[#1].rung: tier 1 (top-tier key individuals) gets a "
+            "personal call attempt before or alongside any automatic message: move this sms "
+            "rung after the first caller or senior rung ({rung: sms, after: 0m} right after the "
+            "caller is the fastest allowed)",
+        ],
+    ),
+    case(
+        "tier_1_may_be_texted_alongside_the_caller",
+        "  - {tier: 1, title: T, callers: police_silver, script: script, sms_message: text,\n"
+        "     ladder: [{rung: caller, timeout: 15m}, {rung: sms, timeout: 15m, after: 0m},\n"
+        "              {rung: voice, timeout: 15m}, {rung: flag}]}\n",
+        [],
+    ),
+    case(
+        "tier_3_may_be_texted_first",
+        "  - {tier: 1, title: O}\n"
+        "  - {tier: 3, title: T, callers: police_silver, script: script, sms_message: text,\n"
+        "     ladder: [{rung: sms, timeout: 15m}, {rung: caller, timeout: 15m, after: 0m}]}\n",
+        [],
+    ),
+    case(
         "a_valid_tier_ladder_passes",
         "  - {tier: 1, title: T, callers: police_silver, senior: bcu_commander, "
         "script: script, sms_message: text,\n     ladder: [{rung: caller, timeout: 15m}, "

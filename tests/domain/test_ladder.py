@@ -62,9 +62,9 @@ def test_no_ladder_means_the_caller_tries_until_red_then_a_flag():
 # ---- caller and senior rungs --------------------------------------------------------------
 
 
-def test_the_caller_rung_times_out_after_its_timeout_from_acceptance():
+def test_the_caller_rung_times_out_after_its_timeout_from_when_the_list_was_sent():
     w = _accepted()
-    assert [t.due_at for t in w.pending_timers("ringround.rung")] == [ACCEPTED + 15 * MIN]
+    assert [t.due_at for t in w.pending_timers("ringround.rung")] == [START + 15 * MIN]
 
 
 def test_after_the_caller_rung_the_senior_officer_is_asked_to_try():
@@ -77,7 +77,7 @@ def test_after_the_caller_rung_the_senior_officer_is_asked_to_try():
 def test_the_senior_rung_has_its_own_timeout():
     w = _accepted()
     effects = w.fire_next("ringround.rung")
-    assert [t.due_at for t in timers(effects)] == [ACCEPTED + 30 * MIN]
+    assert [t.due_at for t in timers(effects)] == [START + 30 * MIN]
 
 
 def test_the_senior_rung_is_skipped_without_a_senior_officer():

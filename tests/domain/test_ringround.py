@@ -70,9 +70,11 @@ def test_each_list_must_be_accepted_within_accept_within():
     assert sorted(t.due_at for t in timers(effects, ACCEPT_TIMER)) == [START + 10 * MIN] * 2
 
 
-def test_a_caller_rung_has_no_timer_until_the_list_is_accepted():
+def test_each_contacts_caller_rung_runs_from_when_the_list_is_sent():
     effects = world().start()
-    assert timers(effects, "ringround.rung") == []
+    rungs = timers(effects, "ringround.rung")
+    assert sorted((t.payload["contact"], t.due_at) for t in rungs) == [
+        (key, START + 15 * MIN) for key in ("c1", "c2", "c3", "c4")]
 
 
 def test_contacts_beyond_the_callers_capacity_go_straight_to_sms():
@@ -148,13 +150,11 @@ def test_each_tier_round_gets_its_confirmation_code():
 # ---- accepting a list ---------------------------------------------------------------------
 
 
-def test_accepting_a_list_starts_the_caller_rung_timers_of_its_contacts():
+def test_accepting_a_list_leaves_its_contacts_caller_rung_timers_as_they_are():
     w = world()
     w.start()
     effects = accept_list(w.state, w.ctx, "alice", "alice", LATER)
-    rungs = timers(effects, "ringround.rung")
-    assert {(t.payload["contact"], t.due_at) for t in rungs} == {
-        ("c1", LATER + 15 * MIN), ("c3", LATER + 15 * MIN)}
+    assert timers(effects, "ringround.rung") == []
 
 
 def test_an_accepted_list_records_who_and_when():
@@ -188,7 +188,8 @@ def test_accepting_the_list_clicked_leaves_the_callers_other_lists_offered():
 def test_the_coordinator_may_accept_a_list_for_a_caller():
     w = world()
     w.start()
-    assert timers(accept_list(w.state, w.ctx, "alice", "cora", LATER), "ringround.rung")
+    accept_list(w.state, w.ctx, "alice", "cora", LATER)
+    assert w.state.tiers[1].lists[0].status is ListStatus.ACCEPTED
 
 
 def test_nobody_else_may_accept_a_callers_list():
@@ -249,19 +250,20 @@ def test_a_rung_timer_after_reached_does_nothing():
 
 
 @pytest.mark.parametrize("outcome", ["voicemail", "no_answer"])
-def test_voicemail_or_no_answer_leaves_the_contact_on_its_rung(outcome):
+def test_voicemail_or_no_answer_keeps_the_contact_pending_on_the_next_rung(outcome):
     w = world()
     w.start()
     record_outcome(w.state, w.ctx, "c1", outcome, "alice", LATER)
     c1 = w.state.tiers[1].contacts["c1"]
-    assert (c1.state, c1.rung, c1.last_outcome) == (ContactState.PENDING, 0, outcome)
+    assert (c1.state, c1.rung, c1.last_outcome) == (ContactState.PENDING, 1, outcome)
 
 
 def test_recording_an_outcome_accepts_the_list_implicitly():
     w = world()
     w.start()
-    effects = record_outcome(w.state, w.ctx, "c1", "no_answer", "alice", LATER)
-    assert {t.payload["contact"] for t in timers(effects, "ringround.rung")} == {"c1", "c3"}
+    record_outcome(w.state, w.ctx, "c1", "no_answer", "alice", LATER)
+    alices = next(lst for lst in w.state.tiers[1].lists if lst.caller == "alice")
+    assert (alices.status, alices.accepted_at) == (ListStatus.ACCEPTED, LATER)
 
 
 def test_a_wrong_number_ends_the_ladder_as_wrong_number():

@@ -44,7 +44,7 @@ PHASE_KEYS = ("id", "title", "starts")
 TIER_KEYS = ("tier", "title", "fan_out", "callers", "backup", "senior", "accept_within",
              "script", "sms_message", "coverage_target", "deadline", "amber_after",
              "red_after", "ladder")
-RUNG_KEYS = ("rung", "timeout")
+RUNG_KEYS = ("rung", "timeout", "after")
 STEP_KEYS = ("id", "title", "audience", "briefed_by", "message", "due", "gate", "media_hold",
              "complete_at_coverage")
 GATE_KEYS = ("after", "coverage", "timeout", "override_by")
@@ -246,7 +246,8 @@ def _ladder(at: At) -> tuple[Rung, ...]:
     for item in at.items():
         if item.is_mapping(RUNG_KEYS, ("rung",)):
             kind = f.choice(item.key("rung"), RungKind, RungKind.FLAG)
-            rungs.append(Rung(kind, f.optional_duration(item.key("timeout"))))
+            rungs.append(Rung(kind, f.optional_duration(item.key("timeout")),
+                              f.optional_gap(item.key("after"))))
     return tuple(rungs)
 
 

@@ -92,6 +92,39 @@ def _check_ladder(tier: Tier, at: At) -> None:
                        "before the next rung is tried")
         if rung.kind in needs and not needs[rung.kind][0]:
             item.key("rung").error(needs[rung.kind][1])
+        if rung.after is not None:
+            _check_after(tier, index, item.key("after"))
+    if tier.number == 1:
+        _check_personal_first(tier, at)
+
+
+def _check_after(tier: Tier, index: int, at: At) -> None:
+    """``after`` runs a rung alongside the one before it, so there must be one, and starting
+    later than its end would be the same as leaving ``after`` out."""
+    rung = tier.ladder[index]
+    before = tier.ladder[index - 1].timeout if index else None
+    if index == 0:
+        at.error("the first rung has nothing before it to run alongside: remove after")
+    elif rung.kind is RungKind.FLAG:
+        at.error("flag takes no after: it comes when every rung started has ended")
+    elif rung.after is not None and before is not None and rung.after > before:
+        at.error(f"after {_fmt(rung.after)} is longer than the timeout of the rung before it "
+                 f"({_fmt(before)}): it would start when that rung ends anyway; drop after or "
+                 "shorten it")
+
+
+def _check_personal_first(tier: Tier, at: At) -> None:
+    """Tier 1's top-tier key individuals get a personal call attempt before or alongside any
+    automatic message: no sms or voice rung before the first caller or senior rung."""
+    personal = (RungKind.CALLER, RungKind.SENIOR)
+    first = next((i for i, r in enumerate(tier.ladder) if r.kind in personal), 0)
+    for rung, item in zip(tier.ladder[:first], at.items(), strict=False):
+        if rung.kind in (RungKind.SMS, RungKind.VOICE):
+            item.key("rung").error(
+                f"tier 1 (top-tier key individuals) gets a personal call attempt before or "
+                f"alongside any automatic message: move this {rung.kind.value} rung after the "
+                "first caller or senior rung ({rung: sms, after: 0m} right after the caller "
+                "is the fastest allowed)")
 
 
 def _check_step(draft: Draft, step: BriefingStep, at: At) -> None:

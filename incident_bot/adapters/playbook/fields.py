@@ -129,20 +129,25 @@ def duration(at: At, default: timedelta) -> timedelta:
 
 def optional_duration(at: At) -> timedelta | None:
     """A positive duration such as ``90s``, ``10m``, ``2h``, ``1h30m`` or ``PT10M``."""
+    value = optional_gap(at)
+    if value is not None and value <= timedelta(0):
+        at.error("must be longer than zero")
+        return None
+    return value
+
+
+def optional_gap(at: At) -> timedelta | None:
+    """A duration that may be zero (``0m``): how long after something else."""
     if not at.given:
         return None
     if isinstance(at.value, bool) or not isinstance(at.value, str | int):
         at.error(f"must be a duration such as 10m or 2h, not {describe(at.value)}")
         return None
     try:
-        value = parse_duration(at.value)
+        return parse_duration(at.value)
     except DurationSyntaxError as exc:
         at.error(str(exc))
         return None
-    if value <= timedelta(0):
-        at.error("must be longer than zero")
-        return None
-    return value
 
 
 def nullable_duration(at: At, default: timedelta) -> timedelta | None:
