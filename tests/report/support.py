@@ -127,14 +127,17 @@ def callers_call(world: World) -> None:
 
 
 def reply_to_the_first_sms(world: World) -> None:
-    """The first contact texted replies with their tier's code."""
-    if world.confirmed_by_sms or not world.sms.sent:
+    """The first contact texted and not reached by a caller (texts go with the call lists)
+    replies with their tier's code."""
+    if world.confirmed_by_sms:
         return
-    first = world.sms.sent[0]
     incident = world.incidents.incident(world.incident_id)
-    round_, _ = incident.ringround.find(first.notify.recipient)
-    world.incidents.sms_inbound(first.address, round_.code)
-    world.confirmed_by_sms.append(first.notify.recipient)
+    for sent in world.sms.sent:
+        round_, contact = incident.ringround.find(sent.notify.recipient)
+        if contact.state.value == "pending":
+            world.incidents.sms_inbound(sent.address, round_.code)
+            world.confirmed_by_sms.append(sent.notify.recipient)
+            return
 
 
 def work_on_tasks(world: World) -> None:

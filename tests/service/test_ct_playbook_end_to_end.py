@@ -127,8 +127,14 @@ def test_every_tier_is_fully_reached_by_its_callers(ct):
     assert all((t.reached, t.pending) == (t.total, 0) for t in started)
 
 
-def test_no_sms_is_needed_when_callers_reach_everyone_in_time(ct):
-    assert ct[0][6].sent == []
+def test_only_texts_sent_with_the_call_lists_go_when_callers_reach_everyone_in_time(ct):
+    # The bundled ladders send the text alongside the call list (sms after: 0m); a contact
+    # reached before the dispatcher got to it is not texted at all. Nothing later escalates.
+    sent, playbook = ct[0][6].sent, ct[0][3]
+    alongside = {t.number for t in playbook.tiers
+                 if any(r.kind.value == "sms" and r.after == timedelta(0) for r in t.ladder)}
+    assert {s.notify.data["tier"] for s in sent} <= alongside
+    assert len({s.notify.recipient for s in sent}) == len(sent)
 
 
 def test_task_due_times_are_the_playbooks_relative_times(ct):
