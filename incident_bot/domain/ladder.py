@@ -7,8 +7,9 @@ rung timer moves it on to the next rung that *applies* to the contact (a contact
 channel, or who opted out, skips the SMS rung). That timer is due when the current rung times
 out, or sooner when the next rung has ``after`` (it runs alongside: 0 starts it at once). A
 failed attempt on the current rung moves the contact on at once. Rungs once started stay open
-until their timeout: a caller may still record a call and a late code still confirms, and the
-flag waits for them (``open_until``). Every entry into a rung bumps ``step``, and rung timers
+until their timeout (a text or call that could not be delivered closes its rung): a caller may
+still record a call and a late code still confirms, and the flag waits for them
+(``open_until``). Every entry into a rung bumps ``step``, and rung timers
 carry it, so a timer from a rung the contact has already left is stale and ignored.
 
 The ladder always ends in a flag (added when the playbook's ladder has none), so every contact
@@ -148,7 +149,8 @@ class ContactRound:
     rung: int = -1  # index into the effective ladder
     step: int = 0  # rung entries so far; rung timers carry it
     rung_started: datetime | None = None  # when the current rung (or its clock) last started
-    open_until: datetime | None = None  # latest end (start + timeout) of the rungs started
+    open_until: datetime | None = None  # latest end (start + timeout) of the rungs open
+    open_before: datetime | None = None  # open_until of the rungs started before the current one
     senior: str | None = None  # the senior officer asked to try personally
     send_key: str | None = None  # outbox key of this rung's SMS or voice call
     sends: int = 0  # SMS and voice attempts so far: the outbox attempt number
@@ -168,13 +170,14 @@ class ContactRound:
     def to_dict(self) -> dict[str, Any]:
         return {**flat_fields(self), "state": self.state.value,
                 "rung_started": iso(self.rung_started), "open_until": iso(self.open_until),
-                "outcome_at": iso(self.outcome_at)}
+                "open_before": iso(self.open_before), "outcome_at": iso(self.outcome_at)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ContactRound:
         return cls(**{**d, "state": ContactState(d["state"]),
                       "rung_started": from_iso(d["rung_started"]),
                       "open_until": from_iso(d.get("open_until")),  # absent before issue #17
+                      "open_before": from_iso(d.get("open_before")),
                       "outcome_at": from_iso(d["outcome_at"]),
                       "feedback_seen": list(d["feedback_seen"])})
 
@@ -251,12 +254,25 @@ def rung_timed_out(ctx: RoundContext, contact: ContactRound, step: int, seat: Se
 
 def attempt_failed(ctx: RoundContext, contact: ContactRound, kinds: Collection[RungKind],
                    seat: Seat | None, code: str, now: datetime) -> list[Effect]:
-    """An attempt of one of ``kinds`` failed (voicemail, no answer, undelivered): when that is
-    the contact's current rung the next one starts now, not at the timeout. A failure on an
-    earlier rung that is still open changes nothing."""
+    """A call of one of ``kinds`` failed (voicemail, no answer): when that is the contact's
+    current rung the next one starts now, not at the timeout; the rung stays open (the caller
+    may try again). A failure on an earlier rung that is still open changes nothing."""
     rung = current_rung(ctx, contact)
     if contact.state is not ContactState.PENDING or rung is None or rung.kind not in kinds:
         return []
+    return enter_rung(ctx, contact, contact.rung + 1, seat, code, now)
+
+
+def send_failed(ctx: RoundContext, contact: ContactRound, seat: Seat | None, code: str,
+                now: datetime) -> list[Effect]:
+    """The current rung's text or call could not be delivered: nothing can come of it, so the
+    flag no longer waits for that rung, and the next rung starts now. (A send of an earlier
+    rung, still open, changes nothing.)"""
+    rung = current_rung(ctx, contact)
+    if contact.state is not ContactState.PENDING or rung is None or \
+            rung.kind not in (RungKind.SMS, RungKind.VOICE):
+        return []
+    contact.open_until = contact.open_before
     return enter_rung(ctx, contact, contact.rung + 1, seat, code, now)
 
 
@@ -265,6 +281,7 @@ def start_clock(climb: Climb) -> list[Effect]:
     now when it has one (0: at once, alongside this one), else when this rung times out."""
     contact, now = climb.contact, climb.now
     timeout = climb.rung.timeout or DEFAULT_RUNG_TIMEOUT
+    contact.open_before = contact.open_until
     contact.open_until = max(contact.open_until or now, now + timeout)
     after = _after_of_next(climb)
     if after is not None and after <= timedelta(0):

@@ -44,6 +44,7 @@ from incident_bot.domain.ladder import (
     post_feedback,
     post_reply,
     rung_timed_out,
+    send_failed,
     unique,
     withhold,
 )
@@ -485,8 +486,7 @@ def delivery_report(state: RingRound, ctx: RoundContext, outbox_key: str, status
         return []
     if error_code == TWILIO_OPTED_OUT:
         return opt_out(ctx, contact)
-    return attempt_failed(ctx, contact, (RungKind.SMS, RungKind.VOICE),
-                          round_.seat_for(contact), round_.code, now)
+    return send_failed(ctx, contact, round_.seat_for(contact), round_.code, now)
 
 
 def _current_send(state: RingRound, outbox_key: str) -> tuple[TierRound, ContactRound] | None:

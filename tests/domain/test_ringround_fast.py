@@ -266,10 +266,10 @@ def test_a_flag_reached_while_rungs_are_open_does_not_flag_yet():
 
 def test_the_waiting_flag_fires_when_the_last_open_rung_ends():
     w, _ = _failed_early()
-    assert _rung_dues(w)[-1] == START + 16 * MIN  # the voice call started at START+1m
-    while w.pending_timers("ringround.rung"):
-        effects = w.fire_next("ringround.rung")
-    assert notifies(effects, "ringround.flag")
+    (flag_timer,) = [t for t in w.pending_timers("ringround.rung")
+                     if t.payload["step"] == _c1(w).step]
+    assert flag_timer.due_at == START + 15 * MIN  # the caller's 15 minutes
+    assert notifies(w.fire(flag_timer), "ringround.flag")
     assert _c1(w).state is ContactState.FLAGGED
 
 
@@ -279,6 +279,24 @@ def test_the_caller_may_still_reach_a_contact_whose_flag_waits():
     effects = [e for t in w.pending_timers("ringround.rung") for e in w.fire(t)]
     assert notifies(effects, "ringround.flag") == []
     assert _c1(w).state is ContactState.REACHED
+
+
+def test_an_undelivered_text_or_call_holds_the_flag_back_no_longer():
+    w = _one(holders={"engagement_lead": ["cora"]})  # no caller: sms, voice, flag
+    (sms,) = sent(w.start(), OutboxChannel.SMS)
+    (call,) = sent(delivery_report(w.state, w.ctx, sms.key, "failed", START + MIN),
+                   OutboxChannel.VOICE)
+    effects = delivery_report(w.state, w.ctx, call.key, "failed", START + 2 * MIN)
+    assert notifies(effects, "ringround.flag")
+
+
+def test_a_voicemail_keeps_the_caller_rung_open_for_the_flag():
+    ladder = (Rung(RungKind.CALLER, 15 * MIN), Rung(RungKind.FLAG))
+    w = _one(ladder)
+    w.start()
+    effects = record_outcome(w.state, w.ctx, "c1", "voicemail", "alice", START + MIN)
+    assert notifies(effects, "ringround.flag") == []
+    assert [t.due_at for t in timers(effects, "ringround.rung")] == [START + 15 * MIN]
 
 
 def test_a_flag_reached_after_every_rung_ended_flags_at_once():

@@ -318,15 +318,13 @@ def test_a_failed_sms_moves_the_contact_to_the_next_rung_at_once():
     assert [n.recipient for n in sent(effects, OutboxChannel.VOICE)] == ["c1"]
 
 
-def test_a_failed_voice_call_moves_the_contact_to_the_flag_once_its_rungs_end():
+def test_a_failed_voice_call_moves_the_contact_to_the_flag():
     w = _texted()
     sms_key = w.state.tiers[1].contacts["c1"].send_key
     delivery_report(w.state, w.ctx, sms_key, "failed", LATER)
     voice_key = w.state.tiers[1].contacts["c1"].send_key
-    w.record(delivery_report(w.state, w.ctx, voice_key, "failed", LATER))
-    assert _state(w) is ContactState.PENDING  # the voice call's 15 minutes still run
-    w.fire(next(t for t in w.pending_timers("ringround.rung") if t.due_at == LATER + 15 * MIN))
-    assert _state(w) is ContactState.FLAGGED
+    delivery_report(w.state, w.ctx, voice_key, "failed", LATER)
+    assert _state(w) is ContactState.FLAGGED  # undelivered rungs hold nothing open
 
 
 def test_the_same_failure_reported_twice_moves_the_contact_once():
