@@ -152,7 +152,7 @@ class ContactRound:
     open_until: datetime | None = None  # latest end (start + timeout) of the rungs open
     open_before: datetime | None = None  # open_until of the rungs started before the current one
     senior: str | None = None  # the senior officer asked to try personally
-    send_key: str | None = None  # outbox key of this rung's SMS or voice call
+    send_key: str | None = None  # outbox key of the latest SMS or voice call (until the next)
     sends: int = 0  # SMS and voice attempts so far: the outbox attempt number
     notices: int = 0  # notices about this contact so far: makes their outbox keys unique
     last_outcome: str | None = None
