@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from incident_bot.bootstrap import Services
 from incident_bot.domain.directory import Person
@@ -38,6 +38,9 @@ from incident_bot.entrypoints.exercise.transcript import UK, Transcript
 from incident_bot.entrypoints.exercise.transport import Delivery, ExerciseTransport
 from incident_bot.service.after_action import AfterActionReport, after_action_report, load_records
 from incident_bot.service.readiness import ReadinessReport, readiness_report
+
+if TYPE_CHECKING:
+    from incident_bot.entrypoints.exercise.reach import RoundReach
 
 __all__ = ["UK", "Agenda", "Delivery", "ExerciseConfig", "ExerciseResult", "ExerciseTransport",
            "Participants", "Runner", "Stage", "SteppedClock", "every_contact_final"]
@@ -158,6 +161,7 @@ class ExerciseResult:
     refused: int  # of which the bot refused
     warnings: tuple[str, ...]  # log warnings from the bot (each a bug or a provider failure)
     after_action: AfterActionReport | None = None
+    reach: RoundReach | None = None  # how far and fast the ring-round reached (reach.py)
 
 
 class Participants(Protocol):
