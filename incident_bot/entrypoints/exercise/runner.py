@@ -11,7 +11,8 @@ simulated seconds per real second (pacing is the only wall-clock read, and only 
 
 The run ends when every ring-round contact is in a terminal state and nothing (timer or action)
 is due within the next simulated hour, or at the cap (T0+12h by default). Every random choice
-comes from ``random.Random(seed)``: the same seed gives the same run. Each run has its own
+comes from the seed (the staff's from ``random.Random(seed)``, the callers' and contacts' from
+generators of their own, ``people.py``): the same seed gives the same run. Each run has its own
 incident id (so its database and reports never overwrite another run's); the SMS confirmation
 codes derive from the id, so they are all that differs between two runs of one seed.
 """
