@@ -19,8 +19,21 @@ import typer
 from rich.console import Console
 
 from incident_bot.adapters import report_render
+from incident_bot.adapters.directory_import import parse_directory
+from incident_bot.adapters.playbook_loader import load_playbooks
+from incident_bot.domain.directory import Person
+from incident_bot.domain.playbook import Playbook
 from incident_bot.entrypoints.cli import _common
+from incident_bot.entrypoints.cli.tables import print_listings
 from incident_bot.entrypoints.exercise.live import LiveView
+from incident_bot.entrypoints.exercise.manual import ManualResult, manual_round
+from incident_bot.entrypoints.exercise.reach_report import (
+    compare_lines,
+    compare_listing,
+    manual_lines,
+    media_line,
+    readiness_listing,
+)
 from incident_bot.entrypoints.exercise.report import to_markdown, to_rich
 from incident_bot.entrypoints.exercise.runner import ExerciseConfig, ExerciseResult
 from incident_bot.entrypoints.exercise.session import (
@@ -30,6 +43,7 @@ from incident_bot.entrypoints.exercise.session import (
     database_url,
     default_t0,
     exercise_settings,
+    playbook_id_of,
     prepare,
     run_exercise,
 )
@@ -64,6 +78,7 @@ class Options:
     live: bool = True
     t0: datetime | None = None
     database_dir: Path = DEFAULT_DATABASE_DIR
+    mode: str = "bot"  # "bot", "manual" (the manual ring-round alone) or "compare" (both)
 
 
 def exercise(
@@ -81,13 +96,25 @@ def exercise(
         "--t0", help="Simulated strike time, ISO 8601 with offset (default: tomorrow "
         "05:00 UK time).")] = None,
     database_dir: DatabaseDirOpt = DEFAULT_DATABASE_DIR,
+    manual: Annotated[bool, typer.Option(
+        "--manual", help="Simulate a manual ring-round instead (printed lists, phones, no bot) "
+        "with the same people and seed.")] = False,
+    compare: Annotated[bool, typer.Option(
+        "--compare", help="Run the bot and the manual ring-round with the same people and "
+        "seed and compare their reach per tier.")] = False,
 ) -> None:
     """Rehearse PLAYBOOK with simulated people on a database of its own; print the readiness
     report."""
     with _common.exits_on_error():
+        if manual and compare:
+            raise ConfigError("--manual and --compare: choose one (--compare runs both)")
+        mode = "compare" if compare else "manual" if manual else "bot"
         options = Options(playbook, speed, seed, directory, area, report_dir, not no_live,
-                          parse_t0(t0), database_dir)
-        run_and_report(_common.settings(), options, _common.console)
+                          parse_t0(t0), database_dir, mode)
+        if mode == "manual":
+            manual_report(_common.settings(), options, _common.console)
+        else:
+            run_and_report(_common.settings(), options, _common.console)
 
 
 def run(
@@ -137,12 +164,16 @@ def parse_t0(text: str | None) -> datetime | None:
     return instant.astimezone(UTC)
 
 
-def run_and_report(settings: Settings, options: Options, console: Console) -> ExerciseResult:
-    config = ExerciseConfig(
+def exercise_config(options: Options) -> ExerciseConfig:
+    return ExerciseConfig(
         playbook_id=Path(options.playbook).stem if options.playbook.endswith((".yaml", ".yml"))
         else options.playbook,
         t0=options.t0 or default_t0(datetime.now(UTC)), seed=options.seed, area=options.area,
         speed=options.speed)
+
+
+def run_and_report(settings: Settings, options: Options, console: Console) -> ExerciseResult:
+    config = exercise_config(options)
     database = database_file(options.database_dir, config.incident_id)
     prepared = prepare(exercise_settings(settings, database, options.playbook), config,
                        options.directory, database)
@@ -156,7 +187,55 @@ def run_and_report(settings: Settings, options: Options, console: Console) -> Ex
     _print_result(console, result, write_files(result, options.report_dir, config.seed))
     for line in afterwards(result.incident_id, database):
         say(line)
+    if options.mode == "compare":
+        compare_report(prepared.playbook, prepared.people, config, result, console)
     return result
+
+
+def manual_report(settings: Settings, options: Options, console: Console) -> ManualResult:
+    """The manual ring-round alone: no database, no bot; the round starts at E0."""
+    playbook, people = load_manual(settings, options)
+    config = exercise_config(options)
+    e0 = config.e0(playbook)
+    result = manual_round(playbook, people, config.seed, e0, e0=e0)
+    say = _plain(console)
+    say(f"Manual ring-round: playbook {playbook.id}, directory {options.directory.name}, seed "
+        f"{config.seed}; printed lists and phones, no SMS, voice or bot; times from the tier-1 "
+        "round's start (E0)")
+    for line in manual_lines(result.lines, result.reach.started_at):
+        say(line)
+    console.print()
+    print_listings(readiness_listing(result.reach, "Ring-round reach (manual)"))
+    say(f"Media statement released: {media_line(result.reach, e0)}")
+    return result
+
+
+def load_manual(settings: Settings, options: Options) -> tuple[Playbook, list[Person]]:
+    """The playbook and the directory, read without a database."""
+    path = Path(options.playbook)
+    source = path if path.suffix in (".yaml", ".yml") and path.is_file() \
+        else settings.playbooks_dir
+    loaded = load_playbooks([source], settings.templates_dir).playbooks
+    playbook = loaded[playbook_id_of(options.playbook, loaded)]
+    roles = {role.code for pb in loaded.values() for role in pb.roles}
+    return playbook, parse_directory(options.directory, roles).people
+
+
+def compare_report(playbook: Playbook, people: list[Person], config: ExerciseConfig,
+                   result: ExerciseResult, console: Console) -> ManualResult | None:
+    """The manual ring-round with the same people and seed, from the bot's tier-1 start."""
+    say = _plain(console)
+    if result.reach is None:
+        say("No ring-round was started: nothing to compare.")
+        return None
+    resolved = config.resolved(playbook)
+    e0 = resolved.e0(playbook)
+    manual = manual_round(playbook, people, config.seed, result.reach.started_at, e0=e0)
+    console.print()
+    print_listings(compare_listing(manual.reach, result.reach))
+    for line in compare_lines(manual.reach, result.reach, e0):
+        say(line)
+    return manual
 
 
 def afterwards(incident_id: str, database: Path) -> list[str]:

@@ -2,8 +2,11 @@
 database of its own, and get a readiness report.
 
 ``prepare`` + ``run_exercise`` (in ``session``) are the API; ``runner`` is the discrete-event
-loop, ``participants`` and ``community`` the simulated people, ``transport`` the captured
+loop, ``participants`` and ``community`` the simulated people, ``people`` their fixed
+dispositions per seed, ``calling`` the callers' retry policy, ``transport`` the captured
 deliveries, ``live`` the live view and transcript lines, ``report`` the report's rendering.
+``manual`` simulates the same people's manual ring-round (no bot, no database); ``reach`` holds
+the reach figures both modes give, and ``reach_report`` their tables.
 """
 
 from incident_bot.entrypoints.exercise.acting import Behaviour

@@ -36,6 +36,7 @@ class Behaviour:
     accept: Minutes = (1, 12)  # so about one list in six is late and moves to the backup
     backup_accept: Minutes = (1, 8)
     call: Minutes = (2, 4)
+    call_answer: float = 0.70  # a live number answers a call attempt: first calls reach ~60 %
     call_feedback: float = 0.25  # of contacts reached, share with something to report
     senior_reach: float = 0.5  # a senior officer trying personally reaches the contact
     sms_code: float = 0.60

@@ -15,8 +15,9 @@ The staff are here; the ring-round's callers and community contacts are in ``com
 - **Task owners** acknowledge within minutes, late (15 %) or never (15 %), and complete around
   the due time; a deputy told of an unacknowledged task often picks it up.
 
-Every random draw comes from one ``random.Random(seed)``, in the order events happen, so the
-same seed plays out the same way.
+The staff's random draws come from one ``random.Random(seed)``, in the order events happen, so
+the same seed plays out the same way; the callers and contacts act on their fixed dispositions
+(``people.py``), the same whatever order events happen in.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from incident_bot.domain.commands import (
 from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import BriefingStep, Playbook
 from incident_bot.entrypoints.exercise.acting import Acting, Behaviour
-from incident_bot.entrypoints.exercise.community import Community, pick_dead_numbers
+from incident_bot.entrypoints.exercise.community import Community, dead_phones
+from incident_bot.entrypoints.exercise.people import People, people_for
 from incident_bot.entrypoints.exercise.runner import Delivery, ExerciseConfig, Stage
 from incident_bot.entrypoints.exercise.transcript import UK
 from incident_bot.errors import IncidentBotError
@@ -66,9 +68,9 @@ class Cast(Acting):
                          behaviour or Behaviour())
         self.playbook, self.config = playbook, config
         self.people = {p.key: p for p in sorted(people, key=lambda p: p.key)}
-        self.dead_numbers = pick_dead_numbers(playbook, list(self.people.values()),
-                                              self.behaviour.dead_share, self.rng)
-        self.community = Community(self)
+        self.fixed: People = people_for(playbook, people, config.seed, self.behaviour)
+        self.dead_numbers = dead_phones(people, self.fixed)
+        self.community = Community(self, self.fixed)
         self._steps_taken: set[str] = set()
         self._task_owner: dict[str, str | None] = {}  # None: nobody is acting on it
         self._blocked: set[str] = set()

@@ -11,7 +11,8 @@ simulated seconds per real second (pacing is the only wall-clock read, and only 
 
 The run ends when every ring-round contact is in a terminal state and nothing (timer or action)
 is due within the next simulated hour, or at the cap (T0+12h by default). Every random choice
-comes from ``random.Random(seed)``: the same seed gives the same run. Each run has its own
+comes from the seed (the staff's from ``random.Random(seed)``, the callers' and contacts' from
+generators of their own, ``people.py``): the same seed gives the same run. Each run has its own
 incident id (so its database and reports never overwrite another run's); the SMS confirmation
 codes derive from the id, so they are all that differs between two runs of one seed.
 """
@@ -27,7 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from incident_bot.bootstrap import Services
 from incident_bot.domain.directory import Person
@@ -38,6 +39,9 @@ from incident_bot.entrypoints.exercise.transcript import UK, Transcript
 from incident_bot.entrypoints.exercise.transport import Delivery, ExerciseTransport
 from incident_bot.service.after_action import AfterActionReport, after_action_report, load_records
 from incident_bot.service.readiness import ReadinessReport, readiness_report
+
+if TYPE_CHECKING:
+    from incident_bot.entrypoints.exercise.reach import RoundReach
 
 __all__ = ["UK", "Agenda", "Delivery", "ExerciseConfig", "ExerciseResult", "ExerciseTransport",
            "Participants", "Runner", "Stage", "SteppedClock", "every_contact_final"]
@@ -158,6 +162,7 @@ class ExerciseResult:
     refused: int  # of which the bot refused
     warnings: tuple[str, ...]  # log warnings from the bot (each a bug or a provider failure)
     after_action: AfterActionReport | None = None
+    reach: RoundReach | None = None  # how far and fast the ring-round reached (reach.py)
 
 
 class Participants(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from incident_bot.domain.playbook import Playbook
 from incident_bot.entrypoints.exercise.acting import Behaviour
 from incident_bot.entrypoints.exercise.live import describe
 from incident_bot.entrypoints.exercise.participants import Cast
+from incident_bot.entrypoints.exercise.reach import RoundReach, bot_reach
 from incident_bot.entrypoints.exercise.runner import (
     ExerciseConfig,
     ExerciseResult,
@@ -140,9 +141,17 @@ def run_exercise(
                     Transcript(config.t0, sink=sink), people, describe, on_step=on_step,
                     on_end=on_end, sleep=sleep, monotonic=monotonic)
     try:
-        return runner.run()
+        result = runner.run()
+        return replace(result, reach=_reach(prepared, config, cast) if result.after_action
+                       else None)
     finally:
         prepared.services.engine.dispose()
+
+
+def _reach(prepared: Prepared, config: ExerciseConfig, cast: Cast) -> RoundReach | None:
+    incident = prepared.services.incidents.incident(config.incident_id)
+    return bot_reach(incident, cast.fixed) if any(n >= 1 for n in incident.ringround.tiers) \
+        else None
 
 
 def default_t0(today: datetime) -> datetime:
