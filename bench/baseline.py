@@ -1,26 +1,35 @@
-"""Against the manual baseline (issue "Benchmarks" §6): the reference CT exercise.
+"""Against the manual baseline (issue #17, bench §6): the bot and a manual ring-round with the
+same people, on 20 seeds.
 
-The reference exercise is ``ct-arrests-and-searches`` on the bundled sample directory with a
-fixed seed and T0, run as fast as possible. From the incident it leaves behind we take, for
-tiers 1 and 2, the time from the start of the tier-1 round until every contact of both tiers
-is reached or confirmed (or, for those who never are, in another final state), and compare it
-with a manual ring-round by the same number of callers, one call after another at 3 minutes a
-call, starting at the same moment. The simulated people are those of exercise mode (late
-callers, voicemail, dead numbers, replies by text): see docs/exercise.md.
+For each seed the reference exercise (``ct-arrests-and-searches`` on the bundled sample
+directory, fixed T0) runs twice over the same simulated people (``exercise/people.py``): once
+with the bot, as fast as possible, and once as a manual ring-round (``exercise/manual.py``:
+printed lists, the coordinator's phone, the same callers and retry policy, no automatic SMS or
+voice) that opens tier 1 at the moment the bot's tier 1 opened. From each we take, for tiers 1
+and 2 (``exercise/reach.py``): the time from the tier-1 round's start to 80 %, 95 % and 100 %
+of the reachable contacts reached or confirmed, the share of all contacts never reached, and
+the time from E0 to the media statement's release; and the physical floor, the same time had
+every reachable contact been texted, called and rung at once (the people's own reply time).
+
+The bot's run is also checked: every contact ends in a final state, tier 2 opens only after
+tier 1's step is complete (or its gate is overridden or times out), and the media statement is
+released only after the tier-1 step, by override, or at the gate's timeout.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.common import ROOT
 from incident_bot.adapters.db import SqlUnitOfWork, make_engine
+from incident_bot.domain.briefing import OpenedBy
 from incident_bot.domain.incident_model import Incident
-from incident_bot.domain.ladder import ContactState
 from incident_bot.entrypoints.exercise import (
     ExerciseConfig,
     database_file,
@@ -29,19 +38,57 @@ from incident_bot.entrypoints.exercise import (
     prepare,
     run_exercise,
 )
+from incident_bot.entrypoints.exercise.manual import manual_round
+from incident_bot.entrypoints.exercise.reach import RoundReach
+from incident_bot.entrypoints.exercise.runner import every_contact_final
 from incident_bot.settings import load_settings
 
-SEED = 1
+PLAYBOOK = "ct-arrests-and-searches"
+SEEDS = tuple(range(1, 21))
 T0 = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
-MANUAL_CALL = timedelta(minutes=3)
 SAMPLE = ROOT / "incident_bot" / "data" / "sample_directory.csv"
-REACHED = {ContactState.REACHED, ContactState.CONFIRMED}
+TIERS = (1, 2)
+FRACTIONS = (0.8, 0.95, 1.0)
 
 
-def run() -> dict[str, float | str]:
+@dataclass(frozen=True)
+class ModeFigures:
+    """One mode's figures for one seed, in minutes (``math.inf``: never)."""
+
+    to: dict[float, float]  # fraction -> minutes from the tier-1 start
+    never_reached: float  # share of all tier 1-2 contacts
+    media_from_e0: float
+    floor_95: float
+
+    @classmethod
+    def of(cls, reach: RoundReach, e0: datetime) -> ModeFigures:
+        released = reach.media_released_at
+        return cls(to={f: _minutes(reach.time_to(f, TIERS)) for f in FRACTIONS},
+                   never_reached=reach.never_reached_share(TIERS),
+                   media_from_e0=_minutes(released - e0 if released else None),
+                   floor_95=_minutes(reach.floor(0.95, TIERS)))
+
+
+@dataclass(frozen=True)
+class SeedRun:
+    seed: int
+    bot: ModeFigures
+    manual: ModeFigures
+    contacts: int
+    reachable: int
+    all_final: bool
+    order_kept: bool
+    wall_s: float
+
+
+def run(seeds: tuple[int, ...] = SEEDS) -> list[SeedRun]:
+    return [run_seed(seed) for seed in seeds]
+
+
+def run_seed(seed: int) -> SeedRun:
     with tempfile.TemporaryDirectory(prefix="incident-bot-bench-") as scratch:
         settings = load_settings({}, ROOT)
-        config = ExerciseConfig("ct-arrests-and-searches", T0, seed=SEED)
+        config = ExerciseConfig(PLAYBOOK, T0, seed=seed)
         database = database_file(Path(scratch), config.incident_id)
         prepared = prepare(exercise_settings(settings, database), config, SAMPLE, database)
         wall = time.perf_counter()
@@ -51,22 +98,49 @@ def run() -> dict[str, float | str]:
         with SqlUnitOfWork(engine) as uow:
             incident = Incident.from_dict(uow.incidents.get(result.incident_id).document)
         engine.dispose()
-    rounds = [incident.ringround.tiers[n] for n in (1, 2) if n in incident.ringround.tiers]
-    contacts = [c for r in rounds for c in r.contacts.values()]
-    callers = {lst.caller for r in rounds for lst in r.lists}
-    start = min(r.started_at for r in rounds)
-    reached = [c for c in contacts if c.state in REACHED and c.outcome_at]
-    last_reached = max(c.outcome_at for c in reached if c.outcome_at) - start
-    last_final = max((c.outcome_at or start) for c in contacts) - start
-    manual = math.ceil(len(contacts) / max(1, len(callers))) * MANUAL_CALL
-    by_manual_end = [c for c in reached if c.outcome_at and c.outcome_at - start <= manual]
-    by_fallback = [c for c in contacts if c.state is ContactState.CONFIRMED]
-    return {
-        "reached_by_manual_end": len(by_manual_end), "confirmed_by_sms_or_voice": len(by_fallback),
-        "contacts": len(contacts), "callers": len(callers), "reached_or_confirmed": len(reached),
-        "bot_all_reached_min": last_reached.total_seconds() / 60,
-        "bot_all_final_min": last_final.total_seconds() / 60,
-        "manual_min": manual.total_seconds() / 60,
-        "ratio": manual / last_final if last_final else float("nan"),
-        "exercise_wall_s": wall, "seed": SEED, "t0": T0.isoformat(),
-    }
+    if result.reach is None:
+        raise RuntimeError(f"seed {seed}: the exercise started no ring-round")
+    e0 = config.resolved(prepared.playbook).e0(prepared.playbook)
+    manual = manual_round(prepared.playbook, prepared.people, seed, result.reach.started_at,
+                          e0=e0)
+    contacts, reachable, _ = result.reach.counts(TIERS)
+    return SeedRun(seed, ModeFigures.of(result.reach, e0), ModeFigures.of(manual.reach, e0),
+                   contacts, reachable, every_contact_final(incident), order_kept(incident),
+                   wall)
+
+
+def order_kept(incident: Incident) -> bool:
+    """Tier 2 started no earlier than tier 1's step completed (or its own gate opened another
+    allowed way), and the media statement's step opened after the tier-1 step or by an allowed
+    override or timeout."""
+    steps = incident.briefing.steps
+    tier1, tier2, media = steps.get("tier-1"), steps.get("tier-2"), steps.get("media")
+    if tier1 is None or tier2 is None or media is None:
+        return False
+    return _after(tier2.opened_at, tier2.opened_by, tier1.completed_at) and \
+        _after(media.opened_at, media.opened_by, tier1.completed_at)
+
+
+def _after(opened_at: datetime | None, how: OpenedBy | None, done: datetime | None) -> bool:
+    if opened_at is None:
+        return True  # never opened: nothing went early
+    if how is not OpenedBy.GATE:
+        return True  # an override or the gate's timeout: allowed by the playbook
+    return done is not None and opened_at >= done
+
+
+def _minutes(span: timedelta | None) -> float:
+    return math.inf if span is None else span.total_seconds() / 60
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def spread(values: list[float]) -> str:
+    """Median (min, max), with "never" for a time not reached."""
+    return f"{_text(median(values))} ({_text(min(values))}–{_text(max(values))})"
+
+
+def _text(value: float) -> str:
+    return "never" if math.isinf(value) else f"{value:.1f}"

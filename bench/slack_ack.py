@@ -126,7 +126,7 @@ def _bot(scratch: Path, api_url: str) -> tuple[WSGIApp, dict[str, str], Callable
         uow.commit()
     # The incident whose task button is clicked (started as the slash command starts one).
     start_incident(edge, COMMANDER, "bench-click-target", "ct-arrests-and-searches",
-                   "Northbridge", {})
+                   "Northbridge", {}, {})
     (incident_id,) = edge.services.incidents.open_incident_ids()
     task = next(t for t in edge.services.incidents.view(incident_id).tasks
                 if t.status == "waiting")

@@ -303,9 +303,10 @@ def test_ct_tier_zero_is_called_then_flagged_never_texted(ct: Playbook) -> None:
 
 
 @pytest.mark.parametrize("tier", [2, 3])
-def test_ct_lower_tiers_text_alongside_the_call_then_phone(ct: Playbook, tier: int) -> None:
+def test_ct_lower_tiers_text_and_ring_alongside_the_call(ct: Playbook, tier: int) -> None:
     rungs = [(rung.kind.value, rung.after) for rung in ct.tier(tier).ladder]
-    assert rungs == [("caller", None), ("sms", timedelta(0)), ("voice", None), ("flag", None)]
+    assert rungs == [("caller", None), ("sms", timedelta(0)), ("voice", timedelta(0)),
+                     ("flag", None)]
 
 
 @pytest.mark.parametrize("tier", [0, 1, 2, 3])

@@ -256,8 +256,11 @@ def usable_text(incident: Incident, message_id: str, language: str,
 
 
 def coverage(incident: Incident) -> dict[int, float]:
-    """Fraction reached per *started* tier (a tier not started has reached nobody)."""
-    return {tier: ringround.coverage(incident.ringround, tier).fraction
+    """Per *started* tier (a tier not started has reached nobody), the fraction reached of the
+    contacts not ruled out: the coverage briefing gates and ``complete_at_coverage`` wait for.
+    A wrong number or an unsafe-to-call contact must not hold the next tier (or the media
+    statement) until its timeout."""
+    return {tier: ringround.coverage(incident.ringround, tier).fraction_of_reachable
             for tier in incident.ringround.tiers}
 
 

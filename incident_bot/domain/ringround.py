@@ -181,6 +181,13 @@ class Coverage:
     def fraction(self) -> float:
         return self.reached / self.total if self.total else 1.0
 
+    @property
+    def fraction_of_reachable(self) -> float:
+        """Reached among the contacts nobody has ruled out (wrong number, declined, unsafe to
+        call): what the briefing order waits for, since waiting can never reach those."""
+        reachable = self.total - self.failed
+        return self.reached / reachable if reachable else 1.0
+
 
 def coverage(state: RingRound, tier: int) -> Coverage:
     round_ = state.tiers.get(tier)

@@ -27,6 +27,7 @@ from incident_bot.domain.commands import (
     CompleteStep,
     MarkCompromised,
     OverrideStep,
+    RecordOutcome,
     ReleaseMessage,
     SetE0,
 )
@@ -70,6 +71,16 @@ def test_tier_coverage_completes_the_tier_step(briefing_open: Incident):
     run(briefing_open, E0, CompleteStep("strategic", "gold"))
     reach(briefing_open, E0 + MIN, "k1", "k2", "k3")
     assert statuses(briefing_open)["tier-1"] == "complete"
+
+
+def test_contacts_ruled_out_leave_the_coverage_a_tier_step_waits_for(briefing_open: Incident):
+    run(briefing_open, E0, CompleteStep("strategic", "gold"))
+    run(briefing_open, E0 + MIN, RecordOutcome("k4", "wrong_number", "eng"))
+    reach(briefing_open, E0 + MIN, "k1", "k2")
+    assert statuses(briefing_open)["tier-1"] == "open"  # 2 of the 3 left: under 75 %
+    run(briefing_open, E0 + 2 * MIN, RecordOutcome("k3", "unsafe_to_call", "eng"))
+    assert statuses(briefing_open)["tier-1"] == "complete"  # 2 of 2, though 2 of 4 in all
+    assert statuses(briefing_open)["media"] == "open"
 
 
 def test_the_media_hold_lifts_when_tier_one_is_reached(briefing_open: Incident):

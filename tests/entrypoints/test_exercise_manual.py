@@ -4,6 +4,7 @@ figures both modes share. Pure: no database, no bot."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,12 @@ from incident_bot.entrypoints.exercise import SAMPLE_DIRECTORY, Behaviour, Exerc
 from incident_bot.entrypoints.exercise.calling import CallSheet
 from incident_bot.entrypoints.exercise.manual import deal_lists, manual_round
 from incident_bot.entrypoints.exercise.participants import Cast
-from incident_bot.entrypoints.exercise.people import MAX_ATTEMPTS, people_for
+from incident_bot.entrypoints.exercise.people import (
+    MAX_ATTEMPTS,
+    Attempt,
+    ContactDisposition,
+    people_for,
+)
 from incident_bot.entrypoints.exercise.reach import ContactReach, RoundReach
 
 ROOT = Path(__file__).parents[2]
@@ -201,3 +207,32 @@ def test_the_floor_is_the_peoples_own_reply_times():
     assert SAMPLE.floor(0.5, (1, 2)) == 2 * MIN
     assert SAMPLE.floor(1.0, (1, 2)) == 7 * MIN
     assert SAMPLE.floor(1.0, (1,)) == 5 * MIN
+
+
+def disposition(answers, sms="nothing", presses=False):
+    return ContactDisposition(
+        key="k", dead=False, fate="reached",
+        attempts=tuple(Attempt(a, "voicemail", 3 * MIN) for a in answers), sms=sms,
+        sms_delay=9 * MIN, sms_variant=0, voice_presses=presses, voice_delay=2 * MIN)
+
+
+def test_a_persons_floor_counts_the_retry_gaps_before_their_first_answered_call():
+    assert disposition((False, False, True)).floor(phone=True, text=True) == 33 * MIN
+    assert disposition((False, True, True)).floor(phone=True, text=True) == 18 * MIN
+
+
+def test_a_persons_floor_is_their_soonest_reply_on_any_channel_they_have():
+    person = disposition((False, True, True), sms="code", presses=True)
+    assert person.floor(phone=True, text=True, voice=True) == 2 * MIN
+    assert person.floor(phone=True, text=True, voice=False) == 9 * MIN
+    assert person.floor(phone=True, text=False) == 18 * MIN
+    assert disposition((False, False, False)).floor(phone=True, text=True) is None
+
+
+def test_reachable_means_some_channel_of_the_bots_would_reach_them():
+    assert not disposition((False, False, False)).reachable  # never answers, never replies
+    assert disposition((False, False, True)).reachable
+    assert disposition((False, False, False), sms="code").reachable
+    assert disposition((False, False, False), presses=True).reachable
+    assert not replace(disposition((True,)), fate="declined").reachable
+    assert not replace(disposition((True,)), dead=True).reachable

@@ -18,7 +18,7 @@ from incident_bot.entrypoints.exercise.report import to_markdown
 from tests.entrypoints.exercise_support import T0, TIER_1_CONTACTS, Ran, run_small
 
 # Nobody accepts a call list and senior officers reach nobody: every contact gets the SMS.
-ALL_TO_SMS = {"caller_absent": 1.0, "backup_absent": 1.0, "senior_reach": 0.0}
+ALL_TO_SMS = {"caller_absent": 1.0, "backup_absent": 1.0, "senior_tries": 0.0}
 
 
 @pytest.fixture(scope="module")

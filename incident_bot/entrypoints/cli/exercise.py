@@ -30,6 +30,7 @@ from incident_bot.entrypoints.exercise.manual import ManualResult, manual_round
 from incident_bot.entrypoints.exercise.reach_report import (
     compare_lines,
     compare_listing,
+    compare_markdown,
     manual_lines,
     media_line,
     readiness_listing,
@@ -184,11 +185,16 @@ def run_and_report(settings: Settings, options: Options, console: Console) -> Ex
     for problem in prepared.imported.problems:
         say(str(problem))
     result = _run(prepared, config, console, options.live and console.is_terminal)
-    _print_result(console, result, write_files(result, options.report_dir, config.seed))
+    files = write_files(result, options.report_dir, config.seed)
+    _print_result(console, result, files)
     for line in afterwards(result.incident_id, database):
         say(line)
     if options.mode == "compare":
-        compare_report(prepared.playbook, prepared.people, config, result, console)
+        manual = compare_report(prepared.playbook, prepared.people, config, result, console)
+        if manual is not None and result.reach is not None:  # beside the readiness report
+            e0 = config.resolved(prepared.playbook).e0(prepared.playbook)
+            with files[0].open("a", encoding="utf-8") as report:
+                report.write("\n" + compare_markdown(manual.reach, result.reach, e0))
     return result
 
 

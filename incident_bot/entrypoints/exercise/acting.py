@@ -38,7 +38,7 @@ class Behaviour:
     call: Minutes = (2, 4)
     call_answer: float = 0.70  # a live number answers a call attempt: first calls reach ~60 %
     call_feedback: float = 0.25  # of contacts reached, share with something to report
-    senior_reach: float = 0.5  # a senior officer trying personally reaches the contact
+    senior_tries: float = 1.0  # a senior officer asked to try personally makes the call
     sms_code: float = 0.60
     sms_stop: float = 0.03
     sms_feedback: float = 0.10
@@ -79,6 +79,18 @@ class Acting:
         if not quiet:
             stage.note(f"{stage.name(actor)} {what}")
         return True
+
+
+CALLABLE = frozenset({ContactState.PENDING, ContactState.FLAGGED, ContactState.OPTED_OUT})
+
+
+def to_call(incident: Incident, contact: str) -> bool:
+    """Whether a caller should still phone a contact: not yet reached, confirmed or settled (an
+    opt-out stops texts, not calls; a red flag is still worth a call)."""
+    try:
+        return incident.ringround.find(contact)[1].state in CALLABLE
+    except NotFoundError:
+        return False
 
 
 def pending(incident: Incident, contact: str) -> bool:

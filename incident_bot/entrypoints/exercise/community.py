@@ -6,7 +6,8 @@ contacts on their phones, each acting on their fixed disposition (``people.py``)
   taken back by its caller, or abandoned, leaves it. A caller works the list with the retry
   policy of ``calling.py``, only while the list is theirs (so no contact is called by two
   callers); each attempt's outcome and length are the contact's own.
-- A senior officer asked to try personally does, and reaches about half.
+- A senior officer asked to try personally does, 3-10 minutes later; the contact answers them as
+  they would any caller (their next call attempt).
 - Contacts react to the automatic SMS as their disposition says (the code, feedback, STOP, or
   nothing); the first SMS of the exercise also gets a rumour back. Dead numbers: the transport
   fails them. An automatic call is confirmed with 1 by those whose disposition says so.
@@ -22,7 +23,7 @@ from incident_bot.domain.commands import AcceptCallList, RecordOutcome
 from incident_bot.domain.directory import Person
 from incident_bot.domain.incident_model import Incident
 from incident_bot.domain.ringround import ListStatus
-from incident_bot.entrypoints.exercise.acting import Acting, pending
+from incident_bot.entrypoints.exercise.acting import Acting, to_call
 from incident_bot.entrypoints.exercise.calling import CallSheet
 from incident_bot.entrypoints.exercise.people import People
 from incident_bot.entrypoints.exercise.runner import Delivery, Stage
@@ -96,7 +97,7 @@ class Community(Acting):
             self._next_call(stage, plan)
 
     def _next_call(self, stage: Stage, plan: CallPlan) -> None:
-        call = plan.sheet.next_call(stage.now, lambda key: pending(stage.incident(), key))
+        call = plan.sheet.next_call(stage.now, lambda key: to_call(stage.incident(), key))
         if call is not None:
             stage.at(call.at, plan.caller, f"call {call.contact}",
                      lambda: self._dial(stage, plan, call.contact))
@@ -104,7 +105,7 @@ class Community(Acting):
     def _dial(self, stage: Stage, plan: CallPlan, contact: str) -> None:
         if not holds(stage.incident(), plan):
             return  # the list is no longer theirs: whoever holds it now calls
-        if not pending(stage.incident(), contact):
+        if not to_call(stage.incident(), contact):
             self._next_call(stage, plan)  # reached another way meanwhile: on to the next
             return
         attempt = self._attempts.get(contact, 0)
@@ -118,7 +119,7 @@ class Community(Acting):
     def _hang_up(self, stage: Stage, plan: CallPlan, contact: str, outcome: str) -> None:
         if not holds(stage.incident(), plan):
             return
-        if pending(stage.incident(), contact):
+        if to_call(stage.incident(), contact):
             feedback = ""
             if outcome == "reached" and self.chance(self.behaviour.call_feedback):
                 feedback = self.rng.choice(CALL_FEEDBACK)
@@ -135,9 +136,11 @@ class Community(Acting):
                     lambda: self._senior_call(stage, senior, contact))
 
     def _senior_call(self, stage: Stage, senior: str, contact: str) -> None:
-        if not pending(stage.incident(), contact):
+        if not to_call(stage.incident(), contact) or not self.chance(self.behaviour.senior_tries):
             return
-        outcome = "reached" if self.chance(self.behaviour.senior_reach) else "no_answer"
+        attempt = self._attempts.get(contact, 0)  # the person answers as they would anyone
+        self._attempts[contact] = attempt + 1
+        outcome = self.people.contact(contact).outcome(attempt)
         self.do(stage, senior, RecordOutcome(contact, outcome, senior),
                 f"tries {stage.name(contact)} personally: {outcome.replace('_', ' ')}")
 

@@ -14,7 +14,8 @@ backup from the backup role). No SMS, no voice, no senior officer, no timers.
   coordinator (one call each, one at a time at the coordinator; the caller carries on and the
   coordinator calls back when free).
 - **Tier order**: tier 1 opens at the round's start. The next ring-round step of the briefing
-  order opens when the coordinator's tally shows the previous step's ``complete_at_coverage``,
+  order opens when the coordinator's tally shows the previous step's ``complete_at_coverage``
+  (counted as the playbook counts it: among the contacts not ruled out),
   or when its gate's timeout passes, measured from the previous tier's opening as the difference
   of the two gates' timeouts (the CT playbook: tier 2 at most 45 minutes after tier 1).
 - The **media statement** is released ``Behaviour.release`` after the media-hold step's gate
@@ -42,6 +43,7 @@ from incident_bot.entrypoints.exercise.reach import ContactReach, RoundReach
 
 COORDINATOR = "coordinator"
 FINAL_FATES = frozenset({"reached", "declined", "unsafe_to_call", "wrong_number"})
+RULED_OUT = FINAL_FATES - {"reached"}
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class Job:
     printed: PrintedList | None = None
     as_backup: bool = False
     reached: tuple[str, ...] = ()
+    ruled_out: tuple[str, ...] = ()  # wrong number, declined, unsafe to call
 
 
 class ManualRound:
@@ -156,6 +159,7 @@ class ManualRound:
         self.state: dict[str, str] = dict.fromkeys(self.contacts, "not_called")
         self.reached_at: dict[str, datetime] = {}
         self.tally: set[str] = set()  # reached, as far as the coordinator knows
+        self.ruled_out: set[str] = set()  # settled otherwise, as far as the coordinator knows
         self.workers: dict[str, Worker] = {}
         self.jobs: deque[Job] = deque()
         self.coordinator = self._worker(COORDINATOR)
@@ -231,9 +235,12 @@ class ManualRound:
             self._open_media()
 
     def _at_coverage(self, step: BriefingStep) -> bool:
-        keys = [k for k, p in self.contacts.items() if p.tier in step.audience.tiers]
+        """The playbook's rule (``incident_model.coverage``): reached among the contacts not
+        ruled out."""
+        keys = [k for k, p in self.contacts.items() if p.tier in step.audience.tiers
+                and k not in self.ruled_out]
         reached = sum(1 for k in keys if k in self.tally)
-        return bool(keys) and reached / len(keys) >= (step.complete_at_coverage or 0)
+        return (reached / len(keys) if keys else 1.0) >= (step.complete_at_coverage or 0)
 
     def _open_media(self) -> None:
         if self.media_open is not None:
@@ -261,6 +268,7 @@ class ManualRound:
         self.coordinator_busy = False
         if job.kind == "report":
             self.tally.update(job.reached)
+            self.ruled_out.update(job.ruled_out)
             self.note(f"{self.name(job.worker)} phones in results: {len(job.reached)} of "
                       f"their contacts reached so far")
             self._tally_changed()
@@ -343,8 +351,8 @@ class ManualRound:
         if outcome == "reached":
             self.reached_at[contact] = self.now
         if worker is self.coordinator:
-            if outcome == "reached":
-                self.tally.add(contact)
+            if outcome == "reached" or outcome in RULED_OUT:
+                (self.tally if outcome == "reached" else self.ruled_out).add(contact)
                 self._tally_changed()
             worker.unreported = False
             self._coordinator_next()
@@ -356,7 +364,8 @@ class ManualRound:
         if worker is self.coordinator:
             return
         reached = tuple(k for k in worker.sheet.contacts if self.state[k] == "reached")
-        self.jobs.append(Job("report", worker.key, reached=reached))
+        ruled_out = tuple(k for k in worker.sheet.contacts if self.state[k] in RULED_OUT)
+        self.jobs.append(Job("report", worker.key, reached=reached, ruled_out=ruled_out))
         self._coordinator_next()
 
     # ---- the result -------------------------------------------------------------------------
@@ -366,7 +375,8 @@ class ManualRound:
             ContactReach(key, person.tier or 0, self.people.contact(key).reachable,
                          self.reached_at.get(key), self.state[key],
                          self.people.contact(key).floor(can_use(person, Channel.PHONE),
-                                                        can_use(person, Channel.SMS)))
+                                                        can_use(person, Channel.SMS),
+                                                        can_use(person, Channel.VOICE)))
             for key, person in sorted(self.contacts.items()))
         reach = RoundReach("manual", self.started_at, contacts, self.media_released)
         return ManualResult(reach, tuple(self.lines), tuple(self.calls), dict(self.tier_opened),

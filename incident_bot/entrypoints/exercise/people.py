@@ -50,9 +50,17 @@ class ContactDisposition:
     voice_delay: timedelta
 
     @property
-    def reachable(self) -> bool:
-        """Whether anyone could reach them at all: the denominator of the reach figures."""
+    def willing(self) -> bool:
+        """A live number, and a call they answer reaches them (not declined, unsafe or wrong)."""
         return not self.dead and self.fate == "reached"
+
+    @property
+    def reachable(self) -> bool:
+        """Whether some channel of the bot's could reach them at all: willing, and they answer
+        one of their call attempts, reply with the code or press 1. The denominator of the
+        reach figures, the same in both modes."""
+        answers = any(attempt.answered for attempt in self.attempts)
+        return self.willing and (answers or self.sms_reaction == "code" or self.presses_one)
 
     def outcome(self, attempt: int) -> str:
         """What call attempt ``attempt`` (0-based) records."""
@@ -74,15 +82,20 @@ class ContactDisposition:
 
     @property
     def presses_one(self) -> bool:
-        return self.voice_presses and self.reachable
+        return self.voice_presses and self.willing
 
-    def floor(self, phone: bool, text: bool) -> timedelta | None:
-        """The soonest they could be reached if texted and called at once: their code reply,
-        or their first answered call, whichever is earlier (None: neither would reach them)."""
-        if not self.reachable:
+    def floor(self, phone: bool, text: bool, voice: bool = False) -> timedelta | None:
+        """The soonest they could be reached if texted, called and rung by the automatic call
+        at once: their code reply, their press of 1, or the end of their first answered call
+        attempt, attempt k (0-based) made no sooner than k retry gaps after the first (the
+        retry policy); whichever is earliest (None: none would reach them)."""
+        if not self.willing:
             return None
         times = [self.sms_delay] if text and self.sms_reaction == "code" else []
-        answered = next((a.length for a in self.attempts if a.answered), None)
+        if voice and self.presses_one:
+            times.append(self.voice_delay)
+        answered = next((k * RETRY_AFTER + a.length for k, a in enumerate(self.attempts)
+                         if a.answered), None)
         if phone and answered is not None:
             times.append(answered)
         return min(times, default=None)

@@ -1,10 +1,10 @@
 """How far and how fast a ring-round reached its people: one result type for the bot's exercise
 and the manual ring-round (``manual.py``), and the figures the benchmark compares.
 
-A contact is *reachable* when their number is live and a call they answer reaches them
+A contact is *reachable* when some channel the bot uses could reach them
 (``people.ContactDisposition.reachable``): the denominator of ``time_to``. ``floor`` is the
-physical limit: the same figure if every reachable contact were texted and called at the round's
-start.
+physical limit: the same figure if every reachable contact were texted, called by a caller and
+rung by the automatic call at the round's start.
 """
 
 from __future__ import annotations
@@ -101,7 +101,8 @@ def bot_reach(incident: Incident, people: People) -> RoundReach:
 
 def contact_floor(incident: Incident, people: People, key: str) -> timedelta | None:
     person = incident.people.get(key)
-    return people.contact(key).floor(can_use(person, Channel.PHONE), can_use(person, Channel.SMS))
+    return people.contact(key).floor(can_use(person, Channel.PHONE), can_use(person, Channel.SMS),
+                                     can_use(person, Channel.VOICE))
 
 
 def media_released_at(incident: Incident) -> datetime | None:

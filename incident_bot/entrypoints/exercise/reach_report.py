@@ -57,6 +57,16 @@ def compare_listing(manual: RoundReach, bot: RoundReach) -> Listing:
     return listing
 
 
+def compare_markdown(manual: RoundReach, bot: RoundReach, e0: datetime) -> str:
+    """The comparison as a section of the readiness report (Markdown)."""
+    listing = compare_listing(manual, bot)
+    head = [column.header for column in listing.columns]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in listing.rows]
+    return "\n".join([f"## {listing.title}", "", *rows, "",
+                      *(f"- {line}" for line in compare_lines(manual, bot, e0)), ""])
+
+
 def ratio(manual: timedelta | None, bot: timedelta | None) -> str:
     if manual is None or bot is None or not bot:
         return "-"
