@@ -153,6 +153,8 @@ class ContactRound:
     open_before: datetime | None = None  # open_until of the rungs started before the current one
     senior: str | None = None  # the senior officer asked to try personally
     send_key: str | None = None  # outbox key of the latest SMS or voice call (until the next)
+    text_key: str | None = None  # the latest SMS's: still wanted alongside a later voice call
+    call_key: str | None = None  # the latest voice call's
     sends: int = 0  # SMS and voice attempts so far: the outbox attempt number
     notices: int = 0  # notices about this contact so far: makes their outbox keys unique
     last_outcome: str | None = None
@@ -167,6 +169,12 @@ class ContactRound:
     def terminal(self) -> bool:
         return self.state in TERMINAL_STATES
 
+    def wants(self, send_key: str) -> bool:
+        """Whether a queued text or call is still this contact's latest of its kind: an SMS
+        and a voice call of rungs running alongside are both wanted; an older one of the same
+        kind was replaced."""
+        return send_key in (self.send_key, self.text_key, self.call_key)
+
     def to_dict(self) -> dict[str, Any]:
         return {**flat_fields(self), "state": self.state.value,
                 "rung_started": iso(self.rung_started), "open_until": iso(self.open_until),
@@ -178,6 +186,7 @@ class ContactRound:
                       "rung_started": from_iso(d["rung_started"]),
                       "open_until": from_iso(d.get("open_until")),  # absent before issue #17
                       "open_before": from_iso(d.get("open_before")),
+                      "text_key": d.get("text_key"), "call_key": d.get("call_key"),
                       "outcome_at": from_iso(d["outcome_at"]),
                       "feedback_seen": list(d["feedback_seen"])})
 
@@ -249,7 +258,18 @@ def rung_timed_out(ctx: RoundContext, contact: ContactRound, step: int, seat: Se
     On the flag rung (waiting for open rungs) this enters the flag again, which now flags."""
     if contact.state is not ContactState.PENDING or step != contact.step:
         return []
+    if _after_of_next(ctx, contact, seat) is None:  # the rung ends here, not alongside the next
+        _forget_send(ctx, contact)
     return enter_rung(ctx, contact, contact.rung + 1, seat, code, now)
+
+
+def _forget_send(ctx: RoundContext, contact: ContactRound) -> None:
+    """The current rung timed out: a text or call of it still queued is no longer wanted."""
+    rung = current_rung(ctx, contact)
+    if rung is not None and rung.kind is RungKind.SMS:
+        contact.text_key = None
+    elif rung is not None and rung.kind is RungKind.VOICE:
+        contact.call_key = None
 
 
 def attempt_failed(ctx: RoundContext, contact: ContactRound, kinds: Collection[RungKind],
@@ -283,18 +303,18 @@ def start_clock(climb: Climb) -> list[Effect]:
     timeout = climb.rung.timeout or DEFAULT_RUNG_TIMEOUT
     contact.open_before = contact.open_until
     contact.open_until = max(contact.open_until or now, now + timeout)
-    after = _after_of_next(climb)
+    after = _after_of_next(climb.ctx, contact, climb.seat)
     if after is not None and after <= timedelta(0):
         return enter_rung(climb.ctx, contact, contact.rung + 1, climb.seat, climb.code, now)
     return [rung_timer(climb.ctx, contact, now + (timeout if after is None else after))]
 
 
-def _after_of_next(climb: Climb) -> timedelta | None:
-    ladder = effective_ladder(climb.ctx.tier(climb.contact.tier))
-    if climb.contact.rung + 1 >= len(ladder):
+def _after_of_next(ctx: RoundContext, contact: ContactRound,
+                   seat: Seat | None) -> timedelta | None:
+    ladder = effective_ladder(ctx.tier(contact.tier))
+    if contact.rung + 1 >= len(ladder):
         return None
-    nxt = _next_applying(climb.ctx, climb.contact, ladder, climb.contact.rung + 1, climb.seat)
-    return ladder[nxt].after
+    return ladder[_next_applying(ctx, contact, ladder, contact.rung + 1, seat)].after
 
 
 def rung_timer(ctx: RoundContext, contact: ContactRound, due_at: datetime) -> ScheduleTimer:
@@ -371,6 +391,10 @@ def _automatic(climb: Climb) -> list[Effect]:
     contact.sends += 1
     contact.send_key = outbox_key(climb.ctx.incident_id, contact.key, version, channel.value,
                                   contact.sends)
+    if voice:
+        contact.call_key = contact.send_key
+    else:
+        contact.text_key = contact.send_key
     body = personalise(text, confirm_code=climb.code, contact_name=climb.person.name,
                        caller_name=_caller_name(climb))
     send = Notify(

@@ -375,6 +375,6 @@ def _contact_stop_reason(item: OutboxItem, contact: ContactRound) -> str | None:
         return OPTED_OUT
     if contact.terminal:
         return f"contact is {contact.state.value}"
-    if item.notify.purpose.startswith("ringround.") and contact.send_key != item.key:
-        return "superseded: a later text or call to the contact replaced it"
+    if item.notify.purpose.startswith("ringround.") and not contact.wants(item.key):
+        return "superseded: a later text or call of the same kind replaced it"
     return None

@@ -304,3 +304,28 @@ def test_a_flag_reached_after_every_rung_ended_flags_at_once():
     w.start()  # sms, then voice, then the flag
     w.fire_next("ringround.rung")
     assert notifies(w.fire_next("ringround.rung"), "ringround.flag")
+
+
+# ---- texts and calls alongside each other ---------------------------------------------------
+
+ALL_AT_ONCE = (  # tiers 2-3 of the CT playbook: the text and the automatic call with the list
+    Rung(RungKind.CALLER, 15 * MIN),
+    Rung(RungKind.SMS, 15 * MIN, after=timedelta(0)),
+    Rung(RungKind.VOICE, 15 * MIN, after=timedelta(0)),
+    Rung(RungKind.FLAG),
+)
+
+
+def test_a_text_and_a_call_alongside_each_other_are_both_still_wanted():
+    w = _one(ALL_AT_ONCE)
+    effects = w.start()
+    text, = sent(effects, OutboxChannel.SMS)
+    call, = sent(effects, OutboxChannel.VOICE)
+    assert (_c1(w).wants(text.key), _c1(w).wants(call.key)) == (True, True)
+
+
+def test_a_text_whose_rung_timed_out_before_the_next_is_no_longer_wanted():
+    w = _one(ALONGSIDE)
+    text, = sent(w.start(), OutboxChannel.SMS)
+    call, = sent(w.fire_next("ringround.rung"), OutboxChannel.VOICE)  # the sms rung ends
+    assert (_c1(w).wants(text.key), _c1(w).wants(call.key)) == (False, True)

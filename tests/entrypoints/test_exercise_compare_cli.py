@@ -56,3 +56,7 @@ def test_compare_prints_manual_and_bot_side_by_side_and_the_ratios(invoke, tmp_p
     assert re.search(r"Time to 95%: manual (never|[\d.]+ min), bot (never|[\d.]+ min), "
                      r"manual/bot (-|[\d.]+); floor [\d.]+ min", result.output)
     assert "Media statement released: E0+" in result.output
+    readiness = next((tmp_path / "reports").glob("readiness-*.md")).read_text(encoding="utf-8")
+    section = readiness.split("## Ring-round reach: manual / bot, same people and seed", 1)[1]
+    assert re.search(r"^\| 1 \| \d+ \| \d+ \| \d+ / \d+ \|", section, re.MULTILINE)
+    assert "- Time to 95%: manual " in section

@@ -3,9 +3,10 @@ contacts on their phones, each acting on their fixed disposition (``people.py``)
 
 - Callers accept the list offered to them after their own delay (so some are late and the list
   moves to the backup caller; an absent caller never takes it). Whoever is told the list was
-  taken back by its caller, or abandoned, leaves it. A caller works the list with the retry
-  policy of ``calling.py``, only while the list is theirs (so no contact is called by two
-  callers); each attempt's outcome and length are the contact's own.
+  taken back by its caller, or abandoned, leaves it; the coordinator, told nobody accepted a
+  list, calls it themselves after their own delay (as in the manual round). A caller works the
+  list with the retry policy of ``calling.py``, only while the list is theirs (so no contact is
+  called by two callers); each attempt's outcome and length are the contact's own.
 - A senior officer asked to try personally does, 3-10 minutes later; the contact answers them as
   they would any caller (their next call attempt).
 - Contacts react to the automatic SMS as their disposition says (the code, feedback, STOP, or
@@ -51,6 +52,7 @@ class CallPlan:
     list_id: str
     sheet: CallSheet = field(default_factory=CallSheet)
     dropped: bool = False  # taken back by its caller, or abandoned, before they accepted
+    coordinator: bool = False  # the coordinator calling a list nobody accepted
 
 
 class Community(Acting):
@@ -87,6 +89,20 @@ class Community(Acting):
         plan = self._plans.get(key)
         if plan is not None:
             plan.dropped = True
+
+    def on_list_abandoned(self, stage: Stage, delivery: Delivery) -> None:
+        """Told nobody accepted a list: as in the manual round, the coordinator calls it
+        themselves (a coordinator may record any contact's outcome)."""
+        self.on_list_closed(stage, delivery)
+        list_id, coordinator = str(delivery.notify.data.get("list", "")), delivery.notify.recipient
+        if (list_id, coordinator) in self._plans:
+            return
+        contacts = [c for c in str(delivery.notify.data.get("contacts", "")).split(",") if c]
+        plan = CallPlan(coordinator, list_id, coordinator=True)
+        plan.sheet.add(contacts)
+        self._plans[(list_id, coordinator)] = plan
+        stage.later(self.people.caller(coordinator).backup_accept, coordinator,
+                    f"take over {list_id}", lambda: self._next_call(stage, plan))
 
     def _accept(self, stage: Stage, plan: CallPlan) -> None:
         if plan.dropped:
@@ -192,8 +208,9 @@ def code_reply(code: str, variant: int) -> str:
 
 
 def holds(incident: Incident, plan: CallPlan) -> bool:
-    """Whether the caller has the list accepted now (what their dashboard shows)."""
-    return any(lst.id == plan.list_id and lst.status is ListStatus.ACCEPTED
+    """Whether the caller has the list accepted now (what their dashboard shows), or is the
+    coordinator calling a list nobody accepted."""
+    return plan.coordinator or any(lst.id == plan.list_id and lst.status is ListStatus.ACCEPTED
                and lst.holder == plan.caller for lst in incident.ringround.lists_of(plan.caller))
 
 
