@@ -57,6 +57,7 @@ class ModeFigures:
 
     to: dict[float, float]  # fraction -> minutes from the tier-1 start
     never_reached: float  # share of all tier 1-2 contacts
+    reachable_missed: int  # reachable contacts never reached
     media_from_e0: float
     floor_95: float
 
@@ -65,6 +66,8 @@ class ModeFigures:
         released = reach.media_released_at
         return cls(to={f: _minutes(reach.time_to(f, TIERS)) for f in FRACTIONS},
                    never_reached=reach.never_reached_share(TIERS),
+                   reachable_missed=sum(1 for c in reach.of(TIERS)
+                                        if c.reachable and c.reached_at is None),
                    media_from_e0=_minutes(released - e0 if released else None),
                    floor_95=_minutes(reach.floor(0.95, TIERS)))
 

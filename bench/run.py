@@ -295,7 +295,7 @@ def _baseline() -> list[str]:
         f"Reference exercise: {baseline.PLAYBOOK}, bundled sample directory, T0 "
         f"{baseline.T0.isoformat()}, seeds {runs[0].seed}-{runs[-1].seed}; tiers 1 and 2: "
         f"{first.contacts} contacts, {_range([r.reachable for r in runs])} of them reachable "
-        "(a live number and an answered call would reach them). Each seed runs the bot's "
+        "(some channel of the bot's would reach them: docs/exercise.md). Each seed runs the bot's "
         "exercise and a manual ring-round (printed lists, the coordinator's phone, the same "
         "callers, the same retry policy, no automatic SMS or voice) over the same simulated "
         "people; the manual round opens tier 1 when the bot's did. docs/exercise.md has the "
@@ -315,6 +315,8 @@ def _baseline() -> list[str]:
     never_manual = [100 * r.manual.never_reached for r in runs]
     lines.append(f"| Share of all contacts never reached (%) | {baseline.spread(never_bot)} | "
                  f"{baseline.spread(never_manual)} | |")
+    lines.append(f"| Contacts never reached, all seeds | {_never(runs, 'bot')} | "
+                 f"{_never(runs, 'manual')} | |")
     media_bot = [r.bot.media_from_e0 for r in runs]
     media_manual = [r.manual.media_from_e0 for r in runs]
     lines.append(f"| Media statement released, minutes after E0 | {baseline.spread(media_bot)} "
@@ -341,6 +343,15 @@ def _baseline() -> list[str]:
         f"{wall:.0f} s in all.",
     ]
     return lines
+
+
+def _never(runs: list[baseline.SeedRun], mode: str) -> str:
+    """Never reached over every seed: all contacts, and of them the reachable ones."""
+    figures = [getattr(r, mode) for r in runs]
+    never = sum(round(f.never_reached * r.contacts) for f, r in zip(figures, runs, strict=True))
+    missed = sum(f.reachable_missed for f in figures)
+    return (f"{never} of {sum(r.contacts for r in runs)} ({missed} of them reachable, of "
+            f"{sum(r.reachable for r in runs)})")
 
 
 def _range(values: list[int]) -> str:
