@@ -13,7 +13,7 @@ or a timer changes nothing and returns no effects: each handler checks the state
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -231,27 +231,48 @@ def start_tier(state: RingRound, ctx: RoundContext, tier_number: int,
 
 
 def _deal_lists(ctx: RoundContext, round_: TierRound, tier: Tier, now: datetime) -> list[Effect]:
-    """Round-robin the phoneable contacts over the callers, at most ``fan_out`` each."""
+    """Deal the tier's contacts into call lists (``deal``) and offer each to its caller."""
     if not any(r.kind is RungKind.CALLER for r in effective_ladder(tier)):
         return []
-    callers = sorted(ctx.holders_of(tier.caller_role))
+    callers = ctx.holders_of(tier.caller_role)
     phoneable = [k for k in round_.contacts if can_use(ctx.people.get(k), Channel.PHONE)]
-    capacity = len(callers) * tier.fan_out
-    dealt: dict[str, list[str]] = {caller: [] for caller in callers}
-    for index, key in enumerate(phoneable[:capacity]):
-        dealt[callers[index % len(callers)]].append(key)
-    backups = sorted(ctx.holders_of(tier.backup_role))
     effects: list[Effect] = []
-    for number, caller in enumerate(c for c in callers if dealt[c]):
-        others = [b for b in backups if b != caller]
-        backup = others[number % len(others)] if others else None
-        lst = CallList(f"t{tier.number}-{number + 1}", caller, backup, dealt[caller], now, caller)
+    for dealt in deal(tier, callers, ctx.holders_of(tier.backup_role), phoneable):
+        lst = CallList(dealt.id, dealt.caller, dealt.backup, list(dealt.contacts), now,
+                       dealt.caller)
         round_.lists.append(lst)
         for key in lst.contacts:
             round_.contacts[key].list_id = lst.id
         effects += [_list_notice(ctx, round_, lst, tier, "offer"),
                     _accept_timer(ctx, round_, lst, tier, now, stage=1)]
-    return effects + _report_uncalled(ctx, round_, phoneable[capacity:])
+    return effects + _report_uncalled(ctx, round_, phoneable[len(callers) * tier.fan_out:])
+
+
+@dataclass(frozen=True)
+class Dealt:
+    """One call list as dealt: its id, caller, backup and contacts in calling order."""
+
+    id: str
+    caller: str
+    backup: str | None
+    contacts: tuple[str, ...]
+
+
+def deal(tier: Tier, callers: Sequence[str], backups: Sequence[str],
+         phoneable: Sequence[str]) -> list[Dealt]:
+    """Round-robin the phoneable contacts over the callers (sorted), at most ``fan_out`` each;
+    each list's backup is the next of the other backup holders in turn. The manual ring-round
+    of exercise mode deals its printed lists with this too."""
+    callers, backups = sorted(callers), sorted(backups)
+    dealt: dict[str, list[str]] = {caller: [] for caller in callers}
+    for index, key in enumerate(phoneable[:len(callers) * tier.fan_out]):
+        dealt[callers[index % len(callers)]].append(key)
+    lists = []
+    for number, caller in enumerate(c for c in callers if dealt[c]):
+        others = [b for b in backups if b != caller]
+        backup = others[number % len(others)] if others else None
+        lists.append(Dealt(f"t{tier.number}-{number + 1}", caller, backup, tuple(dealt[caller])))
+    return lists
 
 
 def _list_notice(ctx: RoundContext, round_: TierRound, lst: CallList, tier: Tier,

@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from incident_bot.domain.directory import Person
 from incident_bot.domain.ladder import can_use, effective_ladder
 from incident_bot.domain.playbook import BriefingStep, Channel, Playbook, RungKind, Tier
+from incident_bot.domain.ringround import deal
 from incident_bot.entrypoints.exercise.acting import Behaviour, Minutes
 from incident_bot.entrypoints.exercise.calling import CallSheet
 from incident_bot.entrypoints.exercise.people import People, people_for
@@ -77,26 +78,15 @@ class ManualResult:
 
 
 def deal_lists(playbook: Playbook, directory: Sequence[Person], tier: Tier) -> list[PrintedList]:
-    """The tier's call lists, dealt as the bot deals them (``ringround._deal_lists``)."""
+    """The tier's call lists, dealt as the bot deals them (``ringround.deal``)."""
     if not any(r.kind is RungKind.CALLER for r in effective_ladder(tier)):
-        return []
-    callers = _holders(directory, tier.caller_role)
-    if not callers:
         return []
     people = {p.key: p for p in directory}
     keys = sorted(p.key for p in directory if p.tier == tier.number)
     phoneable = [k for k in keys if can_use(people[k], Channel.PHONE)]
-    dealt: dict[str, list[str]] = {caller: [] for caller in callers}
-    for index, key in enumerate(phoneable[:len(callers) * tier.fan_out]):
-        dealt[callers[index % len(callers)]].append(key)
-    backups = _holders(directory, tier.backup_role)
-    lists = []
-    for number, caller in enumerate(c for c in callers if dealt[c]):
-        others = [b for b in backups if b != caller]
-        backup = others[number % len(others)] if others else None
-        lists.append(PrintedList(f"t{tier.number}-{number + 1}", tier.number, caller, backup,
-                                 tuple(dealt[caller])))
-    return lists
+    dealt = deal(tier, _holders(directory, tier.caller_role),
+                 _holders(directory, tier.backup_role), phoneable)
+    return [PrintedList(d.id, tier.number, d.caller, d.backup, d.contacts) for d in dealt]
 
 
 def _holders(directory: Sequence[Person], role: str | None) -> list[str]:
