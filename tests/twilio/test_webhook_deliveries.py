@@ -130,3 +130,56 @@ def test_a_signed_reply_holding_a_nul_is_refused_not_an_error(stack):
     reply = stack.twilio.post_webhook("/twilio/sms/inbound",
                                       {"From": phone(1, 0), "Body": "ok\x00", "MessageSid": "SM9"})
     assert reply.status == 400
+
+
+def _as_if_unrecorded(stack, sid: str) -> int:
+    """Put the delivery of ``sid`` back as its sender left it mid-send: leased, no SID yet."""
+    from sqlalchemy import update
+
+    from incident_bot.adapters.db.tables import OutboxRow
+    with stack.services.engine.begin() as connection:
+        (row_id,) = connection.execute(update(OutboxRow).where(OutboxRow.provider_id == sid)
+                                       .values(status="sending", provider_id=None,
+                                               provider_status=None)
+                                       .returning(OutboxRow.id)).scalars()
+    return row_id
+
+
+def test_a_status_callback_that_beats_the_sender_is_recorded_and_keeps_its_status(stack):
+    incident_id = stack.start()
+    path, sid = _sms_path(stack, phone(1, 0))
+    row_id = _as_if_unrecorded(stack, sid)
+
+    reply = stack.twilio.post_webhook(path, _failed(sid))
+    with stack.services.uow_factory() as uow:
+        uow.outbox.mark_sent(row_id, sid, "queued", stack.clock.now())  # the sender, late
+        uow.commit()
+        item = uow.outbox.get(row_id)
+    stack.tick()
+
+    assert reply.status == 204
+    assert item is not None and item.provider_id == sid
+    assert _outbox_status(stack, row_id) == "failed"
+    assert [c["to"] for c in stack.twilio.calls] == [phone(1, 0)]  # the ladder moved on
+    assert stack.contact_state(incident_id, "t1-0") != "confirmed"
+
+
+def test_once_a_callback_gave_the_sid_another_sid_is_refused(stack):
+    stack.start()
+    path, sid = _sms_path(stack, phone(1, 0))
+    _, other_sid = _sms_path(stack, phone(1, 1))
+    _as_if_unrecorded(stack, sid)
+
+    first = stack.twilio.post_webhook(path, {**_failed(sid), "MessageStatus": "sent"})
+    other = stack.twilio.post_webhook(path, _failed(other_sid))
+
+    assert (first.status, other.status) == (204, 404)
+
+
+def _outbox_status(stack, row_id: int) -> str | None:
+    from sqlalchemy import select
+
+    from incident_bot.adapters.db.tables import OutboxRow
+    with stack.services.engine.connect() as connection:
+        return connection.scalar(select(OutboxRow.provider_status)
+                                 .where(OutboxRow.id == row_id))

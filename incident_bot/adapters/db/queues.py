@@ -149,9 +149,19 @@ class SqlOutbox:
 
     def mark_sent(self, item_id: int, provider_id: str | None, status: str,
                   now: datetime) -> None:
-        self._set(item_id, status="sent", provider_id=provider_id, provider_status=status,
+        # A status callback that beat the sender here keeps its (later) status.
+        self._set(item_id, status="sent", provider_id=provider_id,
+                  provider_status=func.coalesce(OutboxRow.provider_status, status),
                   sent_at=now, lease_until=None)
         self._event(item_id, status, None, now)
+
+    def adopt_provider_id(self, item_id: int, provider_id: str) -> bool:
+        """Record ``provider_id`` unless the row has one; True when the row now holds it."""
+        self._session.execute(update(OutboxRow).where(
+            OutboxRow.id == item_id, OutboxRow.provider_id.is_(None)).values(
+            provider_id=provider_id))
+        held = self._session.scalar(select(OutboxRow.provider_id).where(OutboxRow.id == item_id))
+        return held == provider_id
 
     def mark_retry(self, item_id: int, error: str, retry_at: datetime) -> None:
         self._set(item_id, status="pending", next_attempt_at=retry_at,

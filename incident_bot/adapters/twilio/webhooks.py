@@ -177,9 +177,24 @@ class TwilioWebhooks:
             item = uow.outbox.get(delivery_id)
         if item is None or item.notify.channel.value != channel:
             raise NotFoundError(f"no {channel} delivery {delivery_id}")
-        if sid is not None and (not item.provider_id or item.provider_id != sid):
+        if sid is not None and not self._holds_sid(item, sid):
             raise NotFoundError(f"delivery {delivery_id} is not Twilio's {sid[:40]!r}")
         return item
+
+    def _holds_sid(self, item: OutboxItem, sid: str) -> bool:
+        """Whether Twilio's ``sid`` is the delivery's. A callback can come before the sender
+        recorded the SID (a slow commit, or a replica that died after sending): the signed
+        request names our delivery in its URL, so its SID is taken as the delivery's."""
+        if not sid:
+            return False
+        if item.provider_id is not None:
+            return item.provider_id == sid
+        with self._services.uow_factory() as uow:
+            adopted = uow.outbox.adopt_provider_id(item.id, sid)
+            uow.commit()
+        if adopted:
+            log.info("twilio.sid_adopted delivery=%s", item.id)
+        return adopted
 
     def _gather_url(self, match: re.Match[str]) -> str:
         return f"{self._public}/twilio/voice/{match[1]}/gather"
