@@ -3,7 +3,8 @@
 # (strict on domain and service), pytest. pytest runs database tests on SQLite always, and on
 # PostgreSQL too when TEST_DATABASE_URL is set (e.g.
 # postgresql+psycopg://postgres@127.0.0.1:5432/incident_bot_test); if it is set but
-# unreachable, those tests fail rather than skip. Arguments go to pytest.
+# unreachable, those tests fail rather than skip. pytest runs on every core (pytest-xdist;
+# TEST_WORKERS=0 runs it in one process). Arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${INCIDENT_BOT_VENV:-.venv}
@@ -11,4 +12,5 @@ VENV=${INCIDENT_BOT_VENV:-.venv}
 echo "== ruff"; "$VENV/bin/ruff" check .
 echo "== mypy"; "$VENV/bin/mypy"
 echo "== prism"; ./scripts/install-prism.sh  # the Twilio contract test needs it (fails without)
-echo "== pytest"; "$VENV/bin/python" -m pytest "$@"
+echo "== pytest"
+"$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-auto}" --dist worksteal "$@"

@@ -137,6 +137,22 @@ def module_uow_factory(module_database_url: str) -> Iterator[Callable[[], SqlUni
     engine.dispose()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist, a worker hands its figures to the controller, which prints them."""
+    from tests.figures import FIGURES  # noqa: PLC0415
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["figures"] = list(FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    from tests.figures import FIGURES  # noqa: PLC0415
+
+    FIGURES.extend(getattr(node, "workeroutput", {}).get("figures", []))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     from tests.figures import FIGURES  # noqa: PLC0415
 
