@@ -107,9 +107,8 @@ def _bot(scratch: Path, api_url: str) -> tuple[WSGIApp, dict[str, str], Callable
     from incident_bot.adapters.directory_import import parse_directory  # noqa: PLC0415
     from incident_bot.adapters.scheduler import build_scheduler  # noqa: PLC0415
     from incident_bot.entrypoints.cli.serve import web_app  # noqa: PLC0415
-    from incident_bot.entrypoints.slack.app import favour_acks  # noqa: PLC0415
+    from incident_bot.entrypoints.slack.app import favour_acks, wire  # noqa: PLC0415
     from incident_bot.entrypoints.slack.commands import start_incident  # noqa: PLC0415
-    from incident_bot.entrypoints.slack.edge import wire  # noqa: PLC0415
     from incident_bot.settings import load_settings  # noqa: PLC0415
 
     database = scratch / "bench.db"

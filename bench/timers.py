@@ -88,7 +88,7 @@ def lateness(url: str, count: int = 10_000, window: float = 60.0,
     first = datetime.now(UTC) + timedelta(seconds=5)
     _schedule(services, ids, [first + timedelta(seconds=window * n / count)
                               for n in range(count)])
-    scheduler = services.scheduler(interval)
+    scheduler = services.scheduler(interval_seconds=interval)
     scheduler.start()
     deadline = time.monotonic() + window + 120
     try:

@@ -31,6 +31,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from incident_bot.adapters.db import SqlUnitOfWork, make_engine, normalise_url, upgrade
 
+# pytest-xdist's workers inherit COLUMNS=80; a rich Console made while it is set keeps that
+# width for good, so the CLI tests' own COLUMNS would not take (they pass without xdist).
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+
 POSTGRES_ENV = "TEST_DATABASE_URL"
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get(POSTGRES_ENV) else [])
 

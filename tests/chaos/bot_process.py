@@ -30,7 +30,7 @@ from incident_bot.adapters.db.serving_lock import serving_lock
 from incident_bot.adapters.scheduler import build_scheduler
 from incident_bot.entrypoints.cli.serve import reopen_missing_channels, web_app
 from incident_bot.entrypoints.logs import configure_logging, secret_values
-from incident_bot.entrypoints.slack.edge import wire
+from incident_bot.entrypoints.slack.app import wire
 from incident_bot.settings import load_settings
 
 THREADS = 8  # serve's default

@@ -20,7 +20,8 @@ from incident_bot.domain.commands import ApproveMessage
 from incident_bot.domain.decision_log import verify_chain
 from incident_bot.domain.directory import Person
 from incident_bot.entrypoints.cli.serve import web_app
-from incident_bot.entrypoints.slack.edge import SlackEdge, wire
+from incident_bot.entrypoints.slack.app import wire
+from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.service.handlers import StartRequest
 from incident_bot.settings import Settings
 from incident_bot.testing.fake_slack import FakeSlack

@@ -27,7 +27,8 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from incident_bot.adapters.directory_import import parse_directory
 from incident_bot.adapters.slack.text import escape
-from incident_bot.entrypoints.slack.edge import SlackEdge, wire
+from incident_bot.entrypoints.slack.app import wire
+from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.entrypoints.web import make_web_app
 from incident_bot.settings import load_settings
 from incident_bot.testing.fake_slack import FakeSlack

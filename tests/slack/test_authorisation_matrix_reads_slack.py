@@ -25,7 +25,8 @@ import pytest
 from incident_bot.domain import commands as c
 from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Playbook
-from incident_bot.entrypoints.slack.edge import SlackEdge, wire
+from incident_bot.entrypoints.slack.app import wire
+from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.entrypoints.web import make_web_app
 from incident_bot.service.handlers import StartRequest
 from incident_bot.settings import load_settings

@@ -38,7 +38,8 @@ from incident_bot.domain.directory import Person
 from incident_bot.domain.incident_model import Incident
 from incident_bot.domain.messages import briefing_steps_for
 from incident_bot.domain.playbook import BriefingStep, KeyMessage, Playbook, Tier
-from incident_bot.entrypoints.slack.edge import SlackEdge, request_incident_id, wire
+from incident_bot.entrypoints.slack.app import wire
+from incident_bot.entrypoints.slack.edge import SlackEdge, request_incident_id
 from incident_bot.entrypoints.web import make_web_app
 from incident_bot.errors import NotFoundError
 from incident_bot.service.handlers import StartRequest

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from incident_bot.adapters.slack import blocks as views
 from incident_bot.domain.commands import SetE0
-from incident_bot.entrypoints.slack.edge import SlackEdge, wire
+from incident_bot.entrypoints.slack.app import wire
+from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.settings import load_settings
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock

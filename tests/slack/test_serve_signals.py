@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from incident_bot.adapters.directory_import import parse_directory
-from incident_bot.entrypoints.slack.edge import wire
+from incident_bot.entrypoints.slack.app import wire
 from incident_bot.settings import load_settings
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.conftest import ROOT, SECRET, TOKEN, Server, command_form, slack_post, wait_for

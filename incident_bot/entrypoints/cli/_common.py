@@ -1,8 +1,8 @@
-"""Helpers shared by the CLI modules: settings from the real environment, error exits."""
+"""Helpers shared by the CLI modules: the settings (read by the composition root), error
+exits, output."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,15 +11,16 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from incident_bot.bootstrap import settings_from_environment
 from incident_bot.errors import IncidentBotError
-from incident_bot.settings import Settings, load_settings
+from incident_bot.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 def settings() -> Settings:
-    return load_settings(os.environ)
+    return settings_from_environment()
 
 
 @contextmanager

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from incident_bot.adapters.db import current, head_revision, upgrade
+from incident_bot.adapters.db import head_revision
+from incident_bot.bootstrap import migrate_database, schema_revision
 from incident_bot.entrypoints.cli._common import console, exits_on_error, settings
 
 app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -14,7 +15,7 @@ app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 def upgrade_command() -> None:
     """Apply every pending migration (safe to run again, and from several replicas at once)."""
     with exits_on_error():
-        upgrade(settings().database_url.get_secret_value())
+        migrate_database(settings())
         head = head_revision()
     console.print(f"database schema is at {head} (the newest)")
 
@@ -23,7 +24,7 @@ def upgrade_command() -> None:
 def current_command() -> None:
     """Show the database's schema revision and whether it is the newest."""
     with exits_on_error():
-        revision = current(settings().database_url.get_secret_value())
+        revision = schema_revision(settings())
         head = head_revision()
     if revision is None:
         console.print("empty database: run `incident-bot db upgrade`")

@@ -14,9 +14,10 @@ from typing import Annotated, Any
 
 import typer
 
-from incident_bot.adapters.db import SqlUnitOfWork, make_engine, upgrade
+from incident_bot.adapters.db import SqlUnitOfWork
 from incident_bot.adapters.directory_import import ImportReport, import_directory
 from incident_bot.adapters.playbook_loader import load_playbooks
+from incident_bot.bootstrap import database
 from incident_bot.domain.directory import Person
 from incident_bot.entrypoints.cli import _common
 from incident_bot.entrypoints.cli.tables import (
@@ -179,11 +180,5 @@ def _user() -> str:
 @contextmanager
 def _unit_of_work() -> Iterator[SqlUnitOfWork]:
     """A transaction on the configured database, migrated first so a fresh machine works."""
-    url = _common.settings().database_url.get_secret_value()
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        with SqlUnitOfWork(engine) as uow:
-            yield uow
-    finally:
-        engine.dispose()
+    with database(_common.settings(), migrate=True) as uow_factory, uow_factory() as uow:
+        yield uow

@@ -21,7 +21,8 @@ from typing import Annotated, Any
 
 import typer
 
-from incident_bot.adapters.db import SqlUnitOfWork, make_engine, require_head
+from incident_bot.adapters.db import SqlUnitOfWork
+from incident_bot.bootstrap import database
 from incident_bot.domain.directory import Person, mask_phone
 from incident_bot.domain.incident_model import Incident
 from incident_bot.entrypoints.cli._common import exits_on_error, settings, write_output
@@ -37,13 +38,8 @@ EXPORT_ACTION = "incidents export"
 @contextmanager
 def _unit_of_work() -> Iterator[SqlUnitOfWork]:
     """A transaction on the configured database, which must already be at the newest schema."""
-    engine = make_engine(settings().database_url.get_secret_value())
-    try:
-        require_head(engine)
-        with SqlUnitOfWork(engine) as uow:
-            yield uow
-    finally:
-        engine.dispose()
+    with database(settings(), migrate=False) as uow_factory, uow_factory() as uow:
+        yield uow
 
 
 def _user() -> str:

@@ -10,7 +10,7 @@ from datetime import datetime
 import typer
 from rich.markup import escape
 
-from incident_bot.adapters.db import SqlUnitOfWork, make_engine, require_head
+from incident_bot.bootstrap import database
 from incident_bot.domain.decision_log import verify_chain
 from incident_bot.entrypoints.cli._common import console, err_console, exits_on_error, settings
 from incident_bot.entrypoints.cli.tables import Column, Listing, print_listings
@@ -20,14 +20,9 @@ app = typer.Typer(help="The decision log.", no_args_is_help=True)
 
 
 def _entries(incident_id: str) -> list[DecisionEntry]:
-    engine = make_engine(settings().database_url.get_secret_value())
-    try:
-        require_head(engine)
-        with SqlUnitOfWork(engine) as uow:
-            uow.incidents.get(incident_id)  # NotFoundError names a wrong id
-            return uow.decisions.entries(incident_id)
-    finally:
-        engine.dispose()
+    with database(settings(), migrate=False) as uow_factory, uow_factory() as uow:
+        uow.incidents.get(incident_id)  # NotFoundError names a wrong id
+        return uow.decisions.entries(incident_id)
 
 
 @app.command("verify")

@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from incident_bot.adapters.db import SqlUnitOfWork, make_engine, require_head
 from incident_bot.adapters.report_render import to_html, to_markdown
+from incident_bot.bootstrap import database
 from incident_bot.entrypoints.cli._common import exits_on_error, settings, write_output
 from incident_bot.service.after_action import AfterActionReport, after_action_report, load_records
 
@@ -24,13 +24,8 @@ class Format(StrEnum):
 
 
 def build(incident_id: str, as_of: datetime) -> AfterActionReport:
-    engine = make_engine(settings().database_url.get_secret_value())
-    try:
-        require_head(engine)
-        with SqlUnitOfWork(engine) as uow:
-            records = load_records(uow, incident_id)  # NotFoundError names a wrong id
-    finally:
-        engine.dispose()
+    with database(settings(), migrate=False) as uow_factory, uow_factory() as uow:
+        records = load_records(uow, incident_id)  # NotFoundError names a wrong id
     return after_action_report(records, as_of)
 
 

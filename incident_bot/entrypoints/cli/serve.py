@@ -20,13 +20,12 @@ import typer
 from slack_sdk.errors import SlackApiError
 
 from incident_bot.adapters.db.serving_lock import serving_lock
-from incident_bot.adapters.scheduler import build_scheduler
 from incident_bot.adapters.slack.channels import request_channel
 from incident_bot.entrypoints.cli._common import console, exits_on_error, settings
 from incident_bot.entrypoints.logs import configure_logging, secret_values
 from incident_bot.entrypoints.ops import OpsApp
-from incident_bot.entrypoints.slack.app import favour_acks
-from incident_bot.entrypoints.slack.edge import SlackEdge, wire
+from incident_bot.entrypoints.slack.app import favour_acks, wire
+from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.entrypoints.web import WSGIApp, make_web_app
 from incident_bot.errors import ConfigError, IncidentBotError
 from incident_bot.settings import Settings
@@ -53,7 +52,7 @@ def serve(
             check_slack(edge, socket_mode)
             edge.services.dispatcher.pace_chat()  # Slack: about one post a second per channel
             reopen_missing_channels(edge)
-            scheduler = build_scheduler(edge.tick, config.tick_seconds)
+            scheduler = edge.services.scheduler(edge.tick)
             scheduler.start()
             signal.signal(signal.SIGTERM, stop_on_sigterm)
             try:

@@ -1,2 +1,2 @@
 """The Slack edge: the Bolt app and its thin listeners (``/incident``, buttons, modals, App
-Home), wired by :func:`incident_bot.entrypoints.slack.edge.wire`."""
+Home), wired by :func:`incident_bot.entrypoints.slack.app.wire`."""

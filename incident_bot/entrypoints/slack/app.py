@@ -1,4 +1,4 @@
-"""The Bolt app (sync ``App`` only): built from a wired :class:`SlackEdge`, never at import.
+"""The Bolt app (sync ``App`` only), built by :func:`wire` with the services, never at import.
 
 Listeners are registered per module (``commands``, ``actions``, ``home``). A global middleware
 drops Slack's HTTP retries (``X-Slack-Retry-Num``): the first delivery was acked — Slack retries
@@ -15,8 +15,11 @@ from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 
+from incident_bot.bootstrap import bootstrap
 from incident_bot.entrypoints.slack import actions, commands, home
 from incident_bot.entrypoints.slack.edge import SlackEdge
+from incident_bot.service.ports import Clock, SmsPort, VoicePort
+from incident_bot.settings import Settings
 
 log = logging.getLogger("incident_bot.slack.app")
 LISTENER_THREADS = 64
@@ -25,6 +28,19 @@ LISTENER_THREADS = 64
 # work threads each wait could take a full interval. 1 ms keeps acks quick for a small cost in
 # throughput (bench/slack_ack.py).
 ACK_SWITCH_INTERVAL = 0.001
+
+
+def wire(settings: Settings, *, clock: Clock | None = None, migrate: bool = True,
+         worker: str | None = None, sms: SmsPort | None = None, voice: VoicePort | None = None,
+         build: Callable[[SlackEdge], Any] | None = None) -> SlackEdge:
+    """The services with Slack as the chat transport (bootstrap), and the Bolt app on them."""
+    services = bootstrap(settings, clock=clock, sms=sms, voice=voice, migrate=migrate,
+                         worker=worker, slack=True)
+    assert services.slack is not None  # bootstrap built it, or refused
+    parts = services.slack
+    edge = SlackEdge(services, parts.client, parts.chat, parts.dashboards)
+    edge.app = (build or build_app)(edge)
+    return edge
 
 
 def build_app(edge: SlackEdge) -> App:

@@ -1,6 +1,6 @@
-"""The Slack edge's wiring: services (from bootstrap), the WebClient, SlackChat, dashboards and
-the Bolt app, plus the helpers every listener shares (who is acting, which incident, run a
-command, say no politely)."""
+"""The Slack edge: the services (from bootstrap) with Slack's client, chat adapter and
+dashboards, and the Bolt app, plus the helpers every listener shares (who is acting, which
+incident, run a command, say no politely). ``app.wire`` builds it."""
 
 from __future__ import annotations
 
@@ -15,16 +15,13 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from incident_bot.adapters.slack.chat import SlackChat, make_client
+from incident_bot.adapters.slack.chat import SlackChat
 from incident_bot.adapters.slack.dashboard import Dashboards
-from incident_bot.bootstrap import Services, bootstrap
+from incident_bot.bootstrap import Services
 from incident_bot.domain.access import Read
 from incident_bot.domain.commands import Command
-from incident_bot.domain.effects import Notify
 from incident_bot.domain.views import IncidentView
-from incident_bot.errors import ConfigError, RefusedError, TransientProviderError
-from incident_bot.service.ports import ChatPort, Clock, SendResult, SmsPort, VoicePort
-from incident_bot.settings import Settings
+from incident_bot.errors import RefusedError
 
 log = logging.getLogger("incident_bot.slack")
 REMEMBERED_REQUESTS = 10_000  # request keys kept to drop duplicates (Slack retries in minutes)
@@ -32,24 +29,6 @@ REMEMBERED_REQUESTS = 10_000  # request keys kept to drop duplicates (Slack retr
 # GIL, and every busy thread slows the acks of new requests (bench/slack_ack.py measured a
 # burst of 50 starts on 64 threads pushing acks past Slack's 3 s). A burst queues here instead.
 WORK_THREADS = 2
-
-
-@dataclass
-class ChatRelay:
-    """A ChatPort handed to bootstrap before SlackChat exists (SlackChat needs the services
-    bootstrap builds); until ``target`` is set, sends are retried later."""
-
-    target: ChatPort | None = None
-
-    def send(self, notify: Notify, incident_id: str, address: str | None) -> SendResult:
-        if self.target is None:
-            raise TransientProviderError("slack is not connected yet", retry_after=5.0)
-        return self.target.send(notify, incident_id, address)
-
-    def find_posted(self, notify: Notify, incident_id: str,
-                    address: str | None) -> SendResult | None:
-        return None if self.target is None else self.target.find_posted(notify, incident_id,
-                                                                         address)
 
 
 @dataclass
@@ -185,25 +164,3 @@ def request_incident_id(request_key: str) -> str:
     """A stable incident id for one Slack request (its trigger id): a retried start finds the
     incident the first attempt created instead of starting a second."""
     return f"inc-{hashlib.sha256(request_key.encode()).hexdigest()[:8]}"
-
-
-def wire(settings: Settings, *, clock: Clock | None = None, migrate: bool = True,
-         worker: str | None = None, sms: SmsPort | None = None, voice: VoicePort | None = None,
-         build: Callable[[SlackEdge], Any] | None = None) -> SlackEdge:
-    """Bootstrap the services with Slack as the chat transport and build the Bolt app."""
-    if settings.slack_bot_token is None:
-        raise ConfigError("missing setting(s): SLACK_BOT_TOKEN")
-    relay = ChatRelay()
-    services = bootstrap(settings, clock=clock, chat=relay, sms=sms, voice=voice, migrate=migrate,
-                         worker=worker)
-    client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    dashboards = Dashboards(client, services.incidents, services.uow_factory, services.clock)
-    chat = SlackChat(client, services.incidents, services.uow_factory, services.clock,
-                     dashboards)
-    relay.target = chat
-    edge = SlackEdge(services, client, chat, dashboards)
-    if build is None:
-        from incident_bot.entrypoints.slack.app import build_app  # noqa: PLC0415 - avoids a cycle
-        build = build_app
-    edge.app = build(edge)
-    return edge
