@@ -5,7 +5,9 @@ that delivery, a digit is pressed on a call, and a delivery id names a row. Anyt
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select, update
 
+from incident_bot.adapters.db.tables import OutboxRow
 from tests.twilio.conftest import PUBLIC, phone
 
 
@@ -134,9 +136,6 @@ def test_a_signed_reply_holding_a_nul_is_refused_not_an_error(stack):
 
 def _as_if_unrecorded(stack, sid: str) -> int:
     """Put the delivery of ``sid`` back as its sender left it mid-send: leased, no SID yet."""
-    from sqlalchemy import update
-
-    from incident_bot.adapters.db.tables import OutboxRow
     with stack.services.engine.begin() as connection:
         (row_id,) = connection.execute(update(OutboxRow).where(OutboxRow.provider_id == sid)
                                        .values(status="sending", provider_id=None,
@@ -158,7 +157,8 @@ def test_a_status_callback_that_beats_the_sender_is_recorded_and_keeps_its_statu
     stack.tick()
 
     assert reply.status == 204
-    assert item is not None and item.provider_id == sid
+    assert item is not None
+    assert item.provider_id == sid
     assert _outbox_status(stack, row_id) == "failed"
     assert [c["to"] for c in stack.twilio.calls] == [phone(1, 0)]  # the ladder moved on
     assert stack.contact_state(incident_id, "t1-0") != "confirmed"
@@ -177,9 +177,6 @@ def test_once_a_callback_gave_the_sid_another_sid_is_refused(stack):
 
 
 def _outbox_status(stack, row_id: int) -> str | None:
-    from sqlalchemy import select
-
-    from incident_bot.adapters.db.tables import OutboxRow
     with stack.services.engine.connect() as connection:
         return connection.scalar(select(OutboxRow.provider_status)
                                  .where(OutboxRow.id == row_id))
