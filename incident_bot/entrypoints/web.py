@@ -8,8 +8,9 @@
 - a Slack request Bolt or a listener could not read (not UTF-8, a ``payload`` that is not a JSON
   object, a field of the wrong type, a ``view_submission`` without ``state``: see
   ``slack/payload.py``) → ``400`` before Bolt parses it: a signed request never gets a 5xx;
-- ``mounts``: other WSGI apps by path prefix (e.g. ``{"/twilio/": make_twilio_app(...)}``); the
-  mounted app sees the prefix moved from ``PATH_INFO`` to ``SCRIPT_NAME``, like any mount.
+- ``mounts``: other WSGI apps by path prefix (e.g. ``{"/twilio/": make_twilio_app(...)}``, from
+  ``entrypoints/twilio/webhooks.py``); the mounted app sees the prefix moved from ``PATH_INFO``
+  to ``SCRIPT_NAME``, like any mount.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import logging
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -22,9 +22,11 @@ from incident_bot.domain.classification import command_texts, refuse_above_offic
 from incident_bot.domain.commands import Command, DeliveryReport, SmsReceived, VoiceDigit
 from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import Effect, Notify, OutboxChannel, RecordDecision, ScheduleTimer
+from incident_bot.domain.ladder import VOICE_PROMPT
 from incident_bot.domain.playbook import Classification, Playbook
 from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError
-from incident_bot.service.ports import Clock, TemplateRenderer, UnitOfWork
+from incident_bot.service.call_script import CallScript, english_version
+from incident_bot.service.ports import Clock, OutboxItem, TemplateRenderer, UnitOfWork
 from incident_bot.service.variables import incident_variables, refuse_unknown
 
 log = logging.getLogger("incident_bot.service")
@@ -174,6 +176,34 @@ class IncidentService:
             self.execute(item.incident_id, DeliveryReport(
                 outbox_key=item.key, status=status, error_code=error_code, by="twilio"))
 
+    def delivery(self, outbox_id: int, channel: OutboxChannel,
+                 sid: str | None = None) -> OutboxItem:
+        """The delivery a provider's webhook is about, if it went out on ``channel`` and (for a
+        status callback) the provider's ``sid`` is the one recorded for it; NotFoundError
+        otherwise."""
+        with self._uow_factory() as uow:
+            item = uow.outbox.get(outbox_id)
+        if item is None or item.notify.channel != channel:
+            raise NotFoundError(f"no {channel.value} delivery {outbox_id}")
+        if sid is not None and not self._holds_sid(item, sid):
+            raise NotFoundError(f"delivery {outbox_id} is not Twilio's {sid[:40]!r}")
+        return item
+
+    def _holds_sid(self, item: OutboxItem, sid: str) -> bool:
+        """Whether Twilio's ``sid`` is the delivery's. A callback can come before the sender
+        recorded the SID (a slow commit, or a replica that died after sending): the signed
+        request names our delivery in its URL, so its SID is taken as the delivery's."""
+        if not sid:
+            return False
+        if item.provider_id is not None:
+            return item.provider_id == sid
+        with self._uow_factory() as uow:
+            adopted = uow.outbox.adopt_provider_id(item.id, sid)
+            uow.commit()
+        if adopted:
+            log.info("twilio.sid_adopted delivery=%s", item.id)
+        return adopted
+
     # ---- queries ----------------------------------------------------------------------------
 
     def reveal_contact(self, incident_id: str, contact_key: str, by: str) -> Person | None:
@@ -193,6 +223,18 @@ class IncidentService:
                              outcome="viewed", detail=f"{incident_id}: {contact_key}")
             uow.commit()
         return person
+
+    def call_script(self, outbox_id: int, spoken: Collection[str]) -> CallScript | None:
+        """What the voice delivery ``outbox_id`` reads: its own text when the call can speak its
+        language (one of ``spoken``), else the English version of the contact's message; None
+        when there is none. NotFoundError when it is not a voice delivery."""
+        item = self.delivery(outbox_id, OutboxChannel.VOICE)
+        if item.notify.language in spoken:
+            return CallScript(item.notify.body.removesuffix(VOICE_PROMPT).strip(),
+                              item.notify.language)
+        text = english_version(self.incident(item.incident_id), item.notify.recipient,
+                               self._clock.now())
+        return CallScript(text, "en") if text else None
 
     def incident(self, incident_id: str) -> domain.Incident:
         """The incident as stored now (read-only: callers must not change it; commands go

@@ -15,11 +15,11 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from incident_bot.adapters.twilio.webhooks import make_twilio_app
 from incident_bot.bootstrap import Services, bootstrap
 from incident_bot.domain.commands import ApproveMessage
 from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Channel
+from incident_bot.entrypoints.twilio.webhooks import make_twilio_app
 from incident_bot.service.handlers import StartRequest
 from incident_bot.settings import Settings
 from incident_bot.testing.fake_twilio import FakeTwilio, Faults
@@ -132,7 +132,7 @@ def make_stack(database_url: str, twilio: FakeTwilio, clock: FakeClock,
     with services.uow_factory() as uow:
         uow.directory.upsert(people)
         uow.commit()
-    url, server = serve(make_twilio_app(services, settings))
+    url, server = serve(make_twilio_app(services.incidents, settings))
     twilio.app_url = url
     return Stack(clock, twilio, services, chat), server
 

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from incident_bot.adapters.twilio.webhooks import MAX_BODY, make_twilio_app
 from incident_bot.domain.codes import confirmation_code
+from incident_bot.entrypoints.twilio.webhooks import MAX_BODY, make_twilio_app
 from tests.twilio.conftest import PUBLIC, phone
 
 
@@ -104,14 +104,14 @@ def _call_wsgi(app, environ_extra: dict) -> tuple[str, bytes]:
 
 
 def test_only_post_is_allowed(stack):
-    app = make_twilio_app(stack.services, stack.services.settings)
+    app = make_twilio_app(stack.services.incidents, stack.services.settings)
     status, _ = _call_wsgi(app, {"PATH_INFO": "/twilio/sms/inbound"})
     assert status.startswith("405")
 
 
 def test_the_app_routes_the_same_when_mounted_under_twilio(stack):
     incident_id = stack.start()
-    app = make_twilio_app(stack.services, stack.services.settings)
+    app = make_twilio_app(stack.services.incidents, stack.services.settings)
     params = {"From": phone(1, 1), "Body": confirmation_code(incident_id, 1)}
     raw = urlencode(params).encode()
     status, _ = _call_wsgi(app, {

@@ -1,5 +1,6 @@
 """Twilio adapters: the SMS and voice ports (``TwilioSms``, ``TwilioVoice``) on the real
-``twilio.rest.Client``, and the webhooks app (``make_twilio_app``) Twilio posts to."""
+``twilio.rest.Client``. The webhooks app Twilio posts to is an entrypoint:
+``incident_bot.entrypoints.twilio``."""
 
 from incident_bot.adapters.twilio.messaging import TwilioSms, TwilioVoice, build_twilio_ports
 

@@ -168,9 +168,9 @@ def web_app(edge: SlackEdge, config: Settings) -> WSGIApp:
 def twilio_mounts(edge: SlackEdge, config: Settings) -> dict[str, WSGIApp]:
     if not config.twilio_configured:
         return {}
-    from incident_bot.adapters.twilio.webhooks import make_twilio_app  # noqa: PLC0415
+    from incident_bot.entrypoints.twilio.webhooks import make_twilio_app  # noqa: PLC0415
 
-    return {"/twilio/": make_twilio_app(edge.services, config)}
+    return {"/twilio/": make_twilio_app(edge.services.incidents, config)}
 
 
 def reopen_missing_channels(edge: SlackEdge) -> int:

@@ -21,19 +21,17 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs
 
 from twilio.request_validator import RequestValidator
 
-from incident_bot.adapters.twilio.voice_script import twiml_after_digit, twiml_for_call
 from incident_bot.domain.directory import mask_phone
+from incident_bot.domain.effects import OutboxChannel
+from incident_bot.entrypoints.twilio.twiml import SAY_LANGUAGES, twiml_after_digit, twiml_for_call
 from incident_bot.errors import ConfigError, IncidentBotError, NotFoundError, RefusedError
+from incident_bot.service.handlers import IncidentService
 from incident_bot.settings import Settings
-
-if TYPE_CHECKING:
-    from incident_bot.bootstrap import Services
-    from incident_bot.service.ports import OutboxItem
 
 log = logging.getLogger("incident_bot.twilio.webhooks")
 
@@ -78,13 +76,10 @@ Route = Callable[[_Form, re.Match[str]], Reply]
 
 
 class TwilioWebhooks:
-    def __init__(self, services: Services, settings: Settings) -> None:
-        if settings.twilio_auth_token is None or not settings.public_base_url:
-            raise ConfigError("missing setting(s): TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL "
-                              "(needed to check Twilio's signatures)")
-        self._services = services
-        self._public = settings.public_base_url.rstrip("/")
-        self._validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
+    def __init__(self, incidents: IncidentService, public_base_url: str, auth_token: str) -> None:
+        self._incidents = incidents
+        self._public = public_base_url.rstrip("/")
+        self._validator = RequestValidator(auth_token)
         self._routes: list[tuple[re.Pattern[str], Route]] = [
             (re.compile(rf"^/twilio/sms/status/({DELIVERY_ID})$"), self._sms_status),
             (re.compile(r"^/twilio/sms/inbound$"), self._sms_inbound),
@@ -135,66 +130,42 @@ class TwilioWebhooks:
     # ---- routes ------------------------------------------------------------------------------
 
     def _sms_status(self, form: _Form, match: re.Match[str]) -> Reply:
-        self._delivery(int(match[1]), "sms", form.one("MessageSid") or form.one("SmsSid"))
+        self._incidents.delivery(int(match[1]), OutboxChannel.SMS,
+                                 form.one("MessageSid") or form.one("SmsSid"))
         status = form.one("MessageStatus") or form.one("SmsStatus")
         error_code = form.one("ErrorCode") or None
-        self._services.incidents.delivery_status(int(match[1]), status, error_code)
+        self._incidents.delivery_status(int(match[1]), status, error_code)
         log.info("twilio.sms_status delivery=%s status=%s code=%s", match[1], status, error_code)
         return Reply("204 No Content")
 
     def _sms_inbound(self, form: _Form, match: re.Match[str]) -> Reply:
         sender = form.one("From")
-        routed = self._services.incidents.sms_inbound(sender, form.one("Body"))
+        routed = self._incidents.sms_inbound(sender, form.one("Body"))
         log.info("twilio.sms_inbound from=%s incidents=%s", mask_phone(sender),
                  ",".join(routed) or "-")
         return Reply.twiml(EMPTY_TWIML)
 
     def _voice(self, form: _Form, match: re.Match[str]) -> Reply:
-        return Reply.twiml(twiml_for_call(self._services, int(match[1]), self._gather_url(match)))
+        script = self._incidents.call_script(int(match[1]), SAY_LANGUAGES)
+        return Reply.twiml(twiml_for_call(script, self._gather_url(match)))
 
     def _gather(self, form: _Form, match: re.Match[str]) -> Reply:
         digit = form.one("Digits").strip()[:1]
         delivery = int(match[1])
-        self._delivery(delivery, "voice")
+        self._incidents.delivery(delivery, OutboxChannel.VOICE)
         if digit == "1":
-            self._services.incidents.voice_digit(delivery, digit)
+            self._incidents.voice_digit(delivery, digit)
             log.info("twilio.voice_confirmed delivery=%s", delivery)
         return Reply.twiml(twiml_after_digit(digit, f"{self._public}/twilio/voice/{delivery}"))
 
     def _call_status(self, form: _Form, match: re.Match[str]) -> Reply:
-        self._delivery(int(match[1]), "voice", form.one("CallSid"))
+        self._incidents.delivery(int(match[1]), OutboxChannel.VOICE, form.one("CallSid"))
         status = form.one("CallStatus")
         reported = "failed" if status in FAILED_CALL else status
         error_code = form.one("ErrorCode") or None
-        self._services.incidents.delivery_status(int(match[1]), reported, error_code)
+        self._incidents.delivery_status(int(match[1]), reported, error_code)
         log.info("twilio.call_status delivery=%s status=%s", match[1], status)
         return Reply("204 No Content")
-
-    def _delivery(self, delivery_id: int, channel: str, sid: str | None = None) -> OutboxItem:
-        """The delivery a webhook is about, if it went out on ``channel`` and (for a status
-        callback) Twilio's ``sid`` is the one recorded for it; NotFoundError otherwise."""
-        with self._services.uow_factory() as uow:
-            item = uow.outbox.get(delivery_id)
-        if item is None or item.notify.channel.value != channel:
-            raise NotFoundError(f"no {channel} delivery {delivery_id}")
-        if sid is not None and not self._holds_sid(item, sid):
-            raise NotFoundError(f"delivery {delivery_id} is not Twilio's {sid[:40]!r}")
-        return item
-
-    def _holds_sid(self, item: OutboxItem, sid: str) -> bool:
-        """Whether Twilio's ``sid`` is the delivery's. A callback can come before the sender
-        recorded the SID (a slow commit, or a replica that died after sending): the signed
-        request names our delivery in its URL, so its SID is taken as the delivery's."""
-        if not sid:
-            return False
-        if item.provider_id is not None:
-            return item.provider_id == sid
-        with self._services.uow_factory() as uow:
-            adopted = uow.outbox.adopt_provider_id(item.id, sid)
-            uow.commit()
-        if adopted:
-            log.info("twilio.sid_adopted delivery=%s", item.id)
-        return adopted
 
     def _gather_url(self, match: re.Match[str]) -> str:
         return f"{self._public}/twilio/voice/{match[1]}/gather"
@@ -214,10 +185,14 @@ def _run(route: Route, form: _Form, match: re.Match[str], path: str) -> Reply:
         return Reply("503 Service Unavailable", "try again")
 
 
-def make_twilio_app(services: Services, settings: Settings) -> WsgiApp:
+def make_twilio_app(incidents: IncidentService, settings: Settings) -> WsgiApp:
     """The WSGI app for Twilio's webhooks; paths are routed from ``/twilio/`` on, whether the
     mounting app strips that prefix into SCRIPT_NAME or leaves it in PATH_INFO."""
-    return TwilioWebhooks(services, settings)
+    if settings.twilio_auth_token is None or not settings.public_base_url:
+        raise ConfigError("missing setting(s): TWILIO_AUTH_TOKEN, PUBLIC_BASE_URL "
+                          "(needed to check Twilio's signatures)")
+    return TwilioWebhooks(incidents, settings.public_base_url,
+                          settings.twilio_auth_token.get_secret_value())
 
 
 def _twilio_path(environ: dict[str, Any]) -> str:
