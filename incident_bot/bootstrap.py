@@ -117,6 +117,15 @@ def schema_revision(settings: Settings) -> str | None:
     return current(settings.database_url.get_secret_value())
 
 
+def socket_mode_handler(app: Any, settings: Settings, client: WebClient) -> Any:
+    """Slack Socket Mode for the Bolt ``app`` (SLACK_APP_TOKEN), sharing the process's client."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler  # noqa: PLC0415 - mode only
+
+    if settings.slack_app_token is None:
+        raise ConfigError("missing setting(s): SLACK_APP_TOKEN")
+    return SocketModeHandler(app, settings.slack_app_token.get_secret_value(), web_client=client)
+
+
 def default_worker_name() -> str:
     return f"{socket.gethostname()}-{id(object()):x}"
 

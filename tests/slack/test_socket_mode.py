@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from incident_bot.entrypoints.cli.serve import socket_mode_handler
+from incident_bot.bootstrap import socket_mode_handler
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.conftest import command_form, wait_for
@@ -15,7 +15,7 @@ def test_socket_mode_connects_through_apps_connections_open_and_serves_a_command
         edge: SlackEdge, fake_slack: FakeSlack) -> None:
     config = edge.services.settings.model_copy(update={"slack_app_token":
                                                        SecretStr("xapp-test-token")})
-    handler = socket_mode_handler(edge, config)
+    handler = socket_mode_handler(edge.app, config, edge.client)
     handler.connect()
     try:
         wait_for(lambda: fake_slack.socket_clients == 1)

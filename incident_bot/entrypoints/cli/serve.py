@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 
 from incident_bot.adapters.db.serving_lock import serving_lock
 from incident_bot.adapters.slack.channels import request_channel
+from incident_bot.bootstrap import socket_mode_handler
 from incident_bot.entrypoints.cli._common import console, exits_on_error, settings
 from incident_bot.entrypoints.logs import configure_logging, secret_values
 from incident_bot.entrypoints.ops import OpsApp
@@ -58,7 +59,7 @@ def serve(
             try:
                 if socket_mode:
                     console.print("incident-bot: Slack Socket Mode")
-                    run_socket_mode(socket_mode_handler(edge, config))
+                    run_socket_mode(socket_mode_handler(edge.app, config, edge.client))
                 else:
                     console.print(f"incident-bot: HTTP on http://{host}:{port}/slack/events")
                     run_http(edge, config, host, port, threads)
@@ -107,15 +108,6 @@ def unreachable_line(api_url: str, socket_mode: bool) -> str:
     return (f"incident-bot: Slack is not reachable at SLACK_API_URL ({api_url}): serving "
             f"anyway; {waits}messages will wait in the outbox and be retried. If this lasts, "
             "check the network and SLACK_API_URL")
-
-
-def socket_mode_handler(edge: SlackEdge, config: Settings) -> Any:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler  # noqa: PLC0415 - mode only
-
-    if config.slack_app_token is None:
-        raise ConfigError("missing setting(s): SLACK_APP_TOKEN")
-    return SocketModeHandler(edge.app, config.slack_app_token.get_secret_value(),
-                             web_client=edge.client)
 
 
 def run_socket_mode(handler: Any, pause: Callable[[float], object] = time.sleep) -> None:
