@@ -99,7 +99,7 @@ def run_seed(seed: int) -> SeedRun:
         wall = time.perf_counter() - wall
         engine = make_engine(database_url(database))
         with SqlUnitOfWork(engine) as uow:
-            incident = Incident.from_dict(uow.incidents.get(result.incident_id).document)
+            incident = uow.incidents.get(result.incident_id).incident
         engine.dispose()
     if result.reach is None:
         raise RuntimeError(f"seed {seed}: the exercise started no ring-round")

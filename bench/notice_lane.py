@@ -86,8 +86,9 @@ def _open_incident(services: Services) -> str:
     services.incidents.execute(incident_id, ApproveMessage("drill-sms", 1, by="cmd"))
     with services.uow_factory() as uow:
         record = uow.incidents.get_for_update(incident_id)
-        uow.incidents.save(incident_id, record.status,
-                           {**record.document, "channel_id": CHANNEL}, datetime.now(UTC))
+        incident = record.incident
+        incident.channel_id = CHANNEL
+        uow.incidents.save(incident, datetime.now(UTC))
         uow.commit()
     return incident_id
 

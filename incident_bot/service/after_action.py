@@ -68,7 +68,7 @@ class Records:
 
 def load_records(uow: UnitOfWork, incident_id: str) -> Records:
     """Everything the report needs, read in the caller's unit of work."""
-    incident = Incident.from_dict(uow.incidents.get(incident_id).document)
+    incident = uow.incidents.get(incident_id).incident
     outbox = tuple(uow.outbox.items(incident_id))
     deliveries = {item.id: tuple(DeliveryRecord(item.id, status, code, at)
                                  for status, code, at in uow.outbox.history(item.id))

@@ -117,8 +117,7 @@ class IncidentService:
                     incident_id, playbook, params, uow.directory.all(), request.started_by,
                     drafts, now,
                 )
-                uow.incidents.add(incident_id, playbook.id, incident.status, incident.to_dict(),
-                                  now)
+                uow.incidents.add(incident, now)
                 write_effects(uow, incident_id, effects, now)
                 uow.commit()
         except RefusedError as refused:
@@ -136,7 +135,7 @@ class IncidentService:
                 incident = self._load_for_update(uow, incident_id)
                 # On error the transaction rolls back and this copy is dropped: no snapshot.
                 effects = domain.handle(incident, command, now, restore=False)
-                uow.incidents.save(incident_id, incident.status, incident.to_dict(), now)
+                uow.incidents.save(incident, now)
                 write_effects(uow, incident_id, effects, now)
                 uow.commit()
         except RefusedError as refused:
@@ -246,7 +245,7 @@ class IncidentService:
             if cached is not None and cached[0] == version:
                 return cached[1]
             record = uow.incidents.get(incident_id)
-        incident = domain.Incident.from_dict(record.document)
+        incident = record.incident
         with self._read_lock:
             self._read_cache[incident_id] = (record.version, incident)
             self._read_cache.move_to_end(incident_id)
@@ -359,7 +358,7 @@ class IncidentService:
 
     @staticmethod
     def _load_for_update(uow: UnitOfWork, incident_id: str) -> domain.Incident:
-        return domain.Incident.from_dict(uow.incidents.get_for_update(incident_id).document)
+        return uow.incidents.get_for_update(incident_id).incident
 
     @staticmethod
     def _latest_sms_per_person(uow: UnitOfWork, from_e164: str) -> list[tuple[str, str]]:

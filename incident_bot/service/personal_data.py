@@ -25,13 +25,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from incident_bot.domain.directory import Person
+from incident_bot.domain.incident_model import Incident
 from incident_bot.errors import NotFoundError
 from incident_bot.service.ports import IncidentRecord, UnitOfWork
 
 ERASED = "[erased]"
 MIN_SCRUB_LENGTH = 4  # shorter values are not searched for in free text (they'd hit words)
 CLOSED = "closed"
-IDENTIFYING_FIELDS = ("name", "phone", "slack_user_id")
 
 
 @dataclass(frozen=True)
@@ -94,15 +95,14 @@ def erase_person(uow: PersonalDataUnitOfWork, key: str, now: datetime,
 
     Raises NotFoundError when neither the directory nor any incident knows the key."""
     person = uow.directory.get(key)
-    holding = [record for record in uow.incidents.all() if _holds(record.document, key)]
+    holding = [record for record in uow.incidents.all() if key in record.incident.people]
     if person is None and not holding:
         raise NotFoundError(f"no person with key '{key}' in the directory or any incident")
-    texts = _identifying_texts(
-        [{"name": person.name, "phone": person.phone, "slack_user_id": person.slack_user_id}]
-        if person else [], [_person_in(record.document, key) for record in holding])
+    texts = _identifying_texts([person] if person else [],
+                               [record.incident.people[key] for record in holding])
     deputy_of = _erase_from_directory(uow, key) if person else 0
     for record in holding:
-        _rewrite(uow, record.id, now, lambda doc: _erase_in_document(doc, key, texts))
+        _rewrite(uow, record.id, now, lambda incident: _erase_in_incident(incident, key, texts))
     erased = uow.personal_data.erase_deliveries_to(key)
     mentions = (uow.personal_data.scrub_deliveries_mentioning(texts)
                 + uow.personal_data.scrub_audit_mentioning(texts)) if texts else 0
@@ -120,23 +120,10 @@ def _erase_from_directory(uow: UnitOfWork, key: str) -> int:
     return len(deputies_of)
 
 
-def _holds(document: dict[str, Any], key: str) -> bool:
-    return _person_in(document, key) is not None
-
-
-def _person_in(document: dict[str, Any], key: str) -> dict[str, Any] | None:
-    people = document.get("people")
-    if not isinstance(people, list):
-        return None
-    return next((p for p in people if isinstance(p, dict) and p.get("key") == key), None)
-
-
-def _erase_in_document(document: dict[str, Any], key: str, texts: Sequence[str]) -> int:
-    person = _person_in(document, key)
-    if person is not None:
-        _blank(person)
-    _scrub_strings(document, texts)
-    return 1
+def _erase_in_incident(incident: Incident, key: str,
+                       texts: Sequence[str]) -> tuple[int, Sequence[str]]:
+    incident.people[key] = _blank(incident.people[key])
+    return 1, texts
 
 
 # ---- retention --------------------------------------------------------------------------------
@@ -149,7 +136,7 @@ def purge_closed(uow: PersonalDataUnitOfWork, closed_before: datetime, now: date
               if closed_at(record) < closed_before]
     people = 0
     for record in chosen:
-        people += _rewrite(uow, record.id, now, _purge_document)
+        people += _rewrite(uow, record.id, now, _purge_incident)
     erased = uow.personal_data.erase_deliveries_of([record.id for record in chosen])
     report = PurgeReport(closed_before, len(chosen), people, erased.deliveries,
                          erased.delivery_events)
@@ -160,45 +147,49 @@ def purge_closed(uow: PersonalDataUnitOfWork, closed_before: datetime, now: date
 
 def closed_at(record: IncidentRecord) -> datetime:
     """When the incident was closed: its last ``closed`` history entry (else last update)."""
-    history = record.document.get("history")
-    closes = [h["at"] for h in history if isinstance(h, dict) and h.get("status") == CLOSED] \
-        if isinstance(history, list) else []
-    return datetime.fromisoformat(closes[-1]) if closes else record.updated_at
+    closes = [h.at for h in record.incident.history if h.status.value == CLOSED]
+    return closes[-1] if closes else record.updated_at
 
 
-def _purge_document(document: dict[str, Any]) -> int:
-    people = [p for p in document.get("people") or [] if isinstance(p, dict)]
-    fresh = [p for p in people if any(p.get(f) not in (None, "", ERASED)
-                                      for f in IDENTIFYING_FIELDS)]
-    texts = _identifying_texts([], people)
-    for person in people:
-        _blank(person)
-    _scrub_strings(document, texts)
-    return len(fresh)
+def _purge_incident(incident: Incident) -> tuple[int, Sequence[str]]:
+    people = list(incident.people.values())
+    fresh = [p for p in people if any(v not in (None, "", ERASED) for v in _identifying(p))]
+    incident.people = {p.key: _blank(p) for p in people}
+    return len(fresh), _identifying_texts(people)
 
 
 # ---- shared ------------------------------------------------------------------------------------
 
 
 def _rewrite(uow: UnitOfWork, incident_id: str, now: datetime,
-             change: Callable[[dict[str, Any]], int]) -> int:
-    """Lock the incident, let ``change`` edit its document in place, save; change's result."""
-    record = uow.incidents.get_for_update(incident_id)
-    document = record.document
-    result = change(document)
-    uow.incidents.save(incident_id, record.status, document, now)
+             change: Callable[[Incident], tuple[int, Sequence[str]]]) -> int:
+    """Lock the incident, let ``change`` blank people in it (it returns a count and the texts
+    that identified them), replace those texts in every string the incident holds, save;
+    return the count."""
+    incident = uow.incidents.get_for_update(incident_id).incident
+    result, texts = change(incident)
+    uow.incidents.save(_scrubbed(incident, texts), now)
     return result
 
 
-def _blank(person: dict[str, Any]) -> None:
-    person.update(name=ERASED, organisation="", phone=None, slack_user_id=None,
-                  verified_on=None, deputy=None)
+def _scrubbed(incident: Incident, texts: Sequence[str]) -> Incident:
+    """``incident`` with ``texts`` replaced in every string it holds (names typed into a
+    decision, a feedback post, a message), read and written in its stored form."""
+    return Incident.from_dict(_scrub_strings(incident.to_dict(), texts))
 
 
-def _identifying_texts(*groups: Iterable[dict[str, Any] | None]) -> list[str]:
-    found = {str(person[f]) for group in groups for person in group if person
-             for f in IDENTIFYING_FIELDS
-             if isinstance(person.get(f), str) and person[f] != ERASED}
+def _blank(person: Person) -> Person:
+    return replace(person, name=ERASED, organisation="", phone=None, slack_user_id=None,
+                   verified_on=None, deputy=None)
+
+
+def _identifying(person: Person) -> tuple[str | None, ...]:
+    return person.name, person.phone, person.slack_user_id
+
+
+def _identifying_texts(*groups: Iterable[Person]) -> list[str]:
+    found = {value for group in groups for person in group for value in _identifying(person)
+             if isinstance(value, str) and value != ERASED}
     return sorted((t for t in found if len(t.strip()) >= MIN_SCRUB_LENGTH),
                            key=lambda t: (-len(t), t))
 

@@ -8,13 +8,15 @@ the recording fakes in ``tests/fakes.py``. Nothing here imports a vendor library
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from types import TracebackType
 from typing import Any, Protocol, TypedDict
 
 from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import Notify, RecordDecision, ScheduleTimer
+from incident_bot.domain.incident_model import Incident
 
 
 class Clock(Protocol):
@@ -42,22 +44,27 @@ class DirectoryRepository(Protocol):
     def erase(self, key: str) -> bool: ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class IncidentRecord:
-    """An incident as stored: the aggregate as a JSON-safe document plus indexed columns."""
+    """An incident as stored: the aggregate (decoded once, on first use) and its row's columns.
+    ``stored`` is the stored form itself, for what works on it whole (the export, the
+    personal-data scrub); nothing reads its keys."""
 
     id: str
     playbook_id: str
     status: str
-    document: dict[str, Any]
+    stored: dict[str, Any] = field(repr=False)
     version: int  # optimistic-concurrency counter, bumped on every save
     created_at: datetime
     updated_at: datetime
 
+    @cached_property
+    def incident(self) -> Incident:
+        return Incident.from_dict(self.stored)
+
 
 class IncidentRepository(Protocol):
-    def add(self, incident_id: str, playbook_id: str, status: str, document: dict[str, Any],
-            now: datetime) -> None: ...
+    def add(self, incident: Incident, now: datetime) -> None: ...
     def get_for_update(self, incident_id: str) -> IncidentRecord:
         """Load and lock the row for the rest of the transaction (NotFoundError if absent)."""
         ...
@@ -65,8 +72,7 @@ class IncidentRepository(Protocol):
     def version(self, incident_id: str) -> int:
         """The stored version alone (NotFoundError if absent)."""
         ...
-    def save(self, incident_id: str, status: str, document: dict[str, Any],
-             now: datetime) -> None: ...
+    def save(self, incident: Incident, now: datetime) -> None: ...
     def all(self, statuses: Sequence[str] | None = None) -> list[IncidentRecord]: ...
     def versions(self, statuses: Sequence[str] | None = None) -> dict[str, int]:
         """Each incident's id and version, oldest first, without loading documents."""

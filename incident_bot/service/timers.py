@@ -60,7 +60,7 @@ class TimerPoller:
         now = self._clock.now()
         with self._uow_factory() as uow:
             record = uow.incidents.get_for_update(incident_id)
-            incident = domain.Incident.from_dict(record.document)
+            incident = record.incident
             for timer in timers:
                 # On error the transaction rolls back and this copy is dropped: no snapshot.
                 effects = domain.on_timer(incident, timer.kind, dict(timer.payload), now,
@@ -68,7 +68,7 @@ class TimerPoller:
                 write_effects(uow, incident_id, effects, now)
                 uow.timers.mark_fired(timer.id, now)
                 log.debug("timer.fired key=%s kind=%s", timer.key, timer.kind)
-            uow.incidents.save(incident_id, incident.status, incident.to_dict(), now)
+            uow.incidents.save(incident, now)
             uow.commit()
         return len(timers)
 

@@ -320,7 +320,7 @@ def tier_codes(engine: Engine, incident_id: str, directory: list[Person]) -> dic
 
 def ringround_of(engine: Engine, incident_id: str) -> RingRound:
     with SqlUnitOfWork(engine) as uow:
-        return RingRound.from_dict(uow.incidents.get(incident_id).document["ringround"])
+        return uow.incidents.get(incident_id).incident.ringround
 
 
 # ---- the run: clock, webhooks, kills ----------------------------------------------------------

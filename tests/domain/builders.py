@@ -21,6 +21,7 @@ from incident_bot.domain.effects import Effect, Notify, RecordDecision, Schedule
 from incident_bot.domain.incident import (
     Incident,
     IncidentParams,
+    Status,
     handle,
     on_timer,
     start_incident,
@@ -237,3 +238,15 @@ def at_e0(approved: bool = True, pb: Playbook | None = None) -> Incident:
 
 def statuses(incident: Incident) -> dict[str, str]:
     return {step_id: state.status.value for step_id, state in incident.briefing.steps.items()}
+
+
+def stored_incident(incident_id: str, area: str = "Northbridge",
+                    status: Status | None = None) -> Incident:
+    """An active incident with this id and area (and status, when given), for tests that need
+    one stored, as the repositories take and give them."""
+    incident = active_incident()
+    incident.id = incident_id
+    incident.params = replace(incident.params, area=area)
+    if status is not None:
+        incident.status = status
+    return incident

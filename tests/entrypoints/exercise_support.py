@@ -99,7 +99,7 @@ class Ran:
         try:
             with SqlUnitOfWork(engine) as uow:
                 incident_id = self.result.incident_id
-                yield (Incident.from_dict(uow.incidents.get(incident_id).document),
+                yield (uow.incidents.get(incident_id).incident,
                        uow.outbox.items(incident_id), uow.decisions.entries(incident_id))
         finally:
             engine.dispose()

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from incident_bot.adapters.db import head_revision
 from incident_bot.domain.effects import RecordDecision
 from incident_bot.entrypoints.cli import app
+from tests.domain.builders import stored_incident
 
 ROOT = Path(__file__).parents[2]
 NOW = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
@@ -35,7 +36,7 @@ def run(database_url: str, *args: str):
 def logged(uow_factory) -> None:
     """inc-1 with three decision-log entries."""
     with uow_factory() as uow:
-        uow.incidents.add("inc-1", "pb", "active", {}, NOW)
+        uow.incidents.add(stored_incident("inc-1"), NOW)
         for decision in ("hold media", "open tier 1 [urgent]", "stand down"):
             uow.decisions.append("inc-1", RecordDecision(
                 kind="decision", decision=decision, decided_by="gold"), NOW)

@@ -13,6 +13,7 @@ import pytest
 from incident_bot.adapters.directory_import import parse_directory
 from incident_bot.adapters.playbook_loader import load_playbooks
 from incident_bot.domain.directory import Person
+from tests.domain.builders import stored_incident
 from tests.entrypoints.terminal import ROOT, in_terminal, piped
 
 PLAYBOOKS = ROOT / "playbooks"
@@ -37,9 +38,7 @@ def env(database_url: str, uow_factory) -> dict[str, str]:
     """A database holding three incidents and the sample directory."""
     with uow_factory() as uow:
         for incident_id, area in INCIDENTS.items():
-            uow.incidents.add(incident_id, PLAYBOOK, "active",
-                              {"params": {"area": area, "t0": "2026-11-24T05:00:00+00:00"}},
-                              NOW)
+            uow.incidents.add(stored_incident(incident_id, area), NOW)
         uow.directory.upsert(sample_people())
         uow.commit()
     return {"DATABASE_URL": database_url, "INCIDENT_BOT_PLAYBOOKS": str(PLAYBOOKS)}

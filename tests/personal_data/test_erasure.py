@@ -143,7 +143,7 @@ def test_a_closed_incident_is_erased_too(drill):
     drill.incidents.execute(incident_id, Close("cmd"))
     erase(drill)
     with drill.uow_factory() as uow:
-        document = json.dumps(uow.incidents.get(incident_id).document)
+        document = json.dumps(uow.incidents.get(incident_id).stored)
     assert NAME not in document
     assert PHONE not in document
 

@@ -41,7 +41,7 @@ def purge(drill, before: datetime = CUTOFF):
 
 def document_text(drill, incident_id: str) -> str:
     with drill.uow_factory() as uow:
-        return json.dumps(uow.incidents.get(incident_id).document)
+        return json.dumps(uow.incidents.get(incident_id).stored)
 
 
 def test_an_incident_closed_before_the_date_loses_every_name_and_number(drill):

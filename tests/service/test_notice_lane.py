@@ -33,9 +33,9 @@ def cell(uow_factory):
         incident_id="inc-lane")
     harness.incidents.execute(incident_id, ApproveMessage("drill-sms", 1, by="cmd"))
     with uow_factory() as uow:
-        record = uow.incidents.get_for_update(incident_id)
-        uow.incidents.save(incident_id, record.status,
-                           {**record.document, "channel_id": CHANNEL}, T0)
+        incident = uow.incidents.get_for_update(incident_id).incident
+        incident.channel_id = CHANNEL
+        uow.incidents.save(incident, T0)
         uow.commit()
     _run(harness, seconds=30)
     harness.chat.sent.clear()

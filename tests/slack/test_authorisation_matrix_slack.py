@@ -439,7 +439,7 @@ def _people(playbook: Playbook) -> tuple[list[Person], dict[str, Person]]:
 
 def _snapshot(run: Run) -> tuple[Any, ...]:
     with run.edge.services.uow_factory() as uow:
-        document = uow.incidents.get(run.incident_id).document
+        document = uow.incidents.get(run.incident_id).stored
         decisions = len(uow.decisions.entries(run.incident_id))
     return document, decisions
 

@@ -19,6 +19,7 @@ from incident_bot.adapters.db.tables import AuditRow, DecisionRow, IncidentRow, 
 from incident_bot.domain.decision_log import GENESIS_HASH, entry_hash, hashed_fields
 from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import RecordDecision
+from incident_bot.domain.incident_model import Incident
 from incident_bot.domain.playbook import Channel
 from incident_bot.errors import NotFoundError
 from incident_bot.service.ports import AuditEntry, DecisionEntry, IncidentRecord, UpsertReport
@@ -119,10 +120,10 @@ class SqlIncidents:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def add(self, incident_id: str, playbook_id: str, status: str, document: dict[str, Any],
-            now: datetime) -> None:
-        self._session.add(IncidentRow(id=incident_id, playbook_id=playbook_id, status=status,
-                                      document=_copy(document), version=1,
+    def add(self, incident: Incident, now: datetime) -> None:
+        self._session.add(IncidentRow(id=incident.id, playbook_id=incident.playbook.id,
+                                      status=incident.status.value,
+                                      document=_copy(incident.to_dict()), version=1,
                                       created_at=now, updated_at=now))
         self._session.flush()
 
@@ -141,11 +142,10 @@ class SqlIncidents:
             raise NotFoundError(f"no incident {incident_id!r}")
         return int(version)
 
-    def save(self, incident_id: str, status: str, document: dict[str, Any],
-             now: datetime) -> None:
-        row = self._row(incident_id, lock=False)
-        row.status, row.updated_at = status, now
-        row.document = _copy(document)
+    def save(self, incident: Incident, now: datetime) -> None:
+        row = self._row(incident.id, lock=False)
+        row.status, row.updated_at = incident.status.value, now
+        row.document = _copy(incident.to_dict())
         flag_modified(row, "document")  # written even when the caller edited a shared dict
         row.version += 1
         self._session.flush()

@@ -38,9 +38,9 @@ def bind_channel(uow_factory: Callable[[], UnitOfWork], incident_id: str, channe
                  now: datetime) -> None:
     """Record the Slack channel on the incident (``Incident.channel_id``)."""
     with uow_factory() as uow:
-        record = uow.incidents.get_for_update(incident_id)
-        uow.incidents.save(incident_id, record.status,
-                           {**record.document, "channel_id": channel_id}, now)
+        incident = uow.incidents.get_for_update(incident_id).incident
+        incident.channel_id = channel_id
+        uow.incidents.save(incident, now)
         uow.commit()
 
 

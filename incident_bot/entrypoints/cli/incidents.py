@@ -24,7 +24,6 @@ import typer
 from incident_bot.adapters.db import SqlUnitOfWork
 from incident_bot.bootstrap import database
 from incident_bot.domain.directory import Person, mask_phone
-from incident_bot.domain.incident_model import Incident
 from incident_bot.entrypoints.cli._common import exits_on_error, settings, write_output
 from incident_bot.entrypoints.cli.tables import Column, Listing, print_json, print_listings
 from incident_bot.service.ports import DecisionEntry, IncidentRecord, OutboxItem
@@ -70,16 +69,16 @@ def list_incidents(as_json: JsonOpt = False) -> None:
         return
     listing = Listing(f"Incidents ({len(records)})", INCIDENT_COLUMNS)
     for record in records:
-        params = record.document.get("params", {})
-        listing.add(record.id, record.status, record.playbook_id, params.get("area", ""),
-                    params.get("t0", ""), _stamp(record.created_at), _stamp(record.updated_at))
+        params = record.incident.params
+        listing.add(record.id, record.status, record.playbook_id, params.area,
+                    params.t0.isoformat(), _stamp(record.created_at), _stamp(record.updated_at))
     print_listings(listing)
 
 
 def _listed(record: IncidentRecord) -> dict[str, Any]:
-    params = record.document.get("params", {})
+    params = record.incident.params
     return {"id": record.id, "status": record.status, "playbook_id": record.playbook_id,
-            "area": params.get("area"), "t0": params.get("t0"),
+            "area": params.area, "t0": params.t0.isoformat(),
             "created_at": record.created_at.isoformat(),
             "updated_at": record.updated_at.isoformat()}
 
@@ -120,14 +119,14 @@ def export(
 def export_incident(uow: SqlUnitOfWork, incident_id: str,
                     include_personal_data: bool) -> dict[str, Any]:
     record = uow.incidents.get(incident_id)  # NotFoundError names a wrong id
-    incident = Incident.from_dict(record.document)
+    incident = record.incident
     people = [p for key in incident.people if (p := uow.directory.get(key)) is not None]
     return {
         "incident": {"id": record.id, "playbook_id": record.playbook_id,
                      "status": record.status, "version": record.version,
                      "created_at": record.created_at, "updated_at": record.updated_at},
         "personal_data_included": include_personal_data,
-        "document": record.document,
+        "document": record.stored,
         "people": [_person(p, include_personal_data) for p in people],
         "decision_log": [_decision(e) for e in uow.decisions.entries(incident_id)],
         "outbox": [_outbox(uow, item) for item in uow.outbox.items(incident_id)],

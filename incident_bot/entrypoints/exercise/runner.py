@@ -274,7 +274,7 @@ class Runner:
     def report(self) -> ReadinessReport:
         services, incident_id = self.services, self.config.incident_id
         with services.uow_factory() as uow:
-            incident = Incident.from_dict(uow.incidents.get(incident_id).document)
+            incident = uow.incidents.get(incident_id).incident
             directory = uow.directory.all()
             outbox = uow.outbox.items(incident_id)
             decisions = uow.decisions.entries(incident_id)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from incident_bot.domain.decision_log import GENESIS_HASH, verify_chain
 from incident_bot.domain.effects import RecordDecision
 from incident_bot.errors import StoreError
+from tests.domain.builders import stored_incident
 
 NOW = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
 
@@ -18,8 +19,8 @@ NOW = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _incidents(uow_factory) -> None:
     with uow_factory() as uow:
-        uow.incidents.add("inc-1", "pb", "active", {}, NOW)
-        uow.incidents.add("inc-2", "pb", "active", {}, NOW)
+        uow.incidents.add(stored_incident("inc-1"), NOW)
+        uow.incidents.add(stored_incident("inc-2"), NOW)
         uow.commit()
 
 

@@ -1,4 +1,5 @@
-"""Incidents: one JSON document per row, locked for each command, versioned on every save."""
+"""Incidents: the aggregate in one JSON document per row, locked for each command, versioned on
+every save."""
 
 from __future__ import annotations
 
@@ -8,47 +9,52 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from incident_bot.domain.incident import Incident, Status
 from incident_bot.errors import NotFoundError
+from tests.domain.builders import stored_incident
 
 NOW = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
-DOCUMENT = {"id": "inc-1", "tasks": {"b": 1, "a": [1, "two", None]}, "note": "ünïcode ✓"}
 
 
-def _add(uow_factory, incident_id: str = "inc-1", status: str = "active") -> None:
+def _add(uow_factory, incident_id: str = "inc-1", status: Status = Status.ACTIVE) -> Incident:
+    incident = stored_incident(incident_id, "Ünïcode Town ✓", status)
     with uow_factory() as uow:
-        uow.incidents.add(incident_id, "pb", status, dict(DOCUMENT, id=incident_id), NOW)
+        uow.incidents.add(incident, NOW)
         uow.commit()
+    return incident
 
 
-def test_a_document_round_trips_with_its_key_order(uow_factory):
-    _add(uow_factory)
+def test_an_incident_round_trips_whole(uow_factory):
+    added = _add(uow_factory)
     with uow_factory() as uow:
         record = uow.incidents.get("inc-1")
-    assert (record.document, list(record.document["tasks"])) == (DOCUMENT, ["b", "a"])
+    assert (record.id, record.playbook_id, record.status, record.version) == (
+        "inc-1", added.playbook.id, "active", 1)
+    assert record.incident.to_dict() == added.to_dict()
+    assert list(record.stored) == list(added.to_dict())  # the stored form keeps its key order
 
 
-def test_get_for_update_then_save_stores_the_new_document_and_bumps_the_version(uow_factory):
+def test_get_for_update_then_save_stores_the_change_and_bumps_the_version(uow_factory):
     _add(uow_factory)
     later = NOW + timedelta(minutes=5)
     with uow_factory() as uow:
-        record = uow.incidents.get_for_update("inc-1")
-        uow.incidents.save("inc-1", "closed", {**record.document, "x": 1}, later)
+        incident = uow.incidents.get_for_update("inc-1").incident
+        incident.status, incident.channel_id = Status.CLOSED, "C1"
+        uow.incidents.save(incident, later)
         uow.commit()
     with uow_factory() as uow:
         saved = uow.incidents.get("inc-1")
-    assert (saved.status, saved.document["x"], saved.version, saved.updated_at,
-            saved.created_at) == ("closed", 1, 2, later, NOW)
+    assert (saved.status, saved.incident.channel_id, saved.version, saved.updated_at,
+            saved.created_at) == ("closed", "C1", 2, later, NOW)
 
 
-def test_a_document_edited_in_place_is_still_saved(uow_factory):
+def test_a_record_is_a_copy_until_saved(uow_factory):
     _add(uow_factory)
     with uow_factory() as uow:
-        record = uow.incidents.get_for_update("inc-1")
-        record.document["note"] = "edited"
-        uow.incidents.save("inc-1", "active", record.document, NOW)
+        uow.incidents.get("inc-1").incident.channel_id = "C9"  # not saved
         uow.commit()
     with uow_factory() as uow:
-        assert uow.incidents.get("inc-1").document["note"] == "edited"
+        assert uow.incidents.get("inc-1").incident.channel_id is None
 
 
 def test_an_unknown_incident_is_not_found(uow_factory):
@@ -57,8 +63,8 @@ def test_an_unknown_incident_is_not_found(uow_factory):
 
 
 def test_all_can_filter_by_status(uow_factory):
-    _add(uow_factory, "inc-1", "active")
-    _add(uow_factory, "inc-2", "closed")
+    _add(uow_factory, "inc-1", Status.ACTIVE)
+    _add(uow_factory, "inc-2", Status.CLOSED)
     with uow_factory() as uow:
         assert [r.id for r in uow.incidents.all(["active", "prebrief"])] == ["inc-1"]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from incident_bot.domain.effects import ScheduleTimer
+from tests.domain.builders import stored_incident
 
 NOW = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
 LEASE = 60
@@ -40,7 +41,7 @@ def test_a_duplicate_does_not_spoil_the_transaction(uow_factory):
     with uow_factory() as uow:
         uow.timers.schedule("inc-1", _timer("k"))
         uow.timers.schedule("inc-1", _timer("k"))
-        uow.incidents.add("inc-1", "pb", "active", {}, NOW)
+        uow.incidents.add(stored_incident("inc-1"), NOW)
         uow.commit()
     with uow_factory() as uow:
         assert [r.id for r in uow.incidents.all()] == ["inc-1"]

@@ -8,12 +8,13 @@ import pytest
 
 from incident_bot.adapters.db import SqlUnitOfWork
 from incident_bot.errors import StoreError
+from tests.domain.builders import stored_incident
 
 NOW = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
 
 
 def _add(uow: SqlUnitOfWork, incident_id: str) -> None:
-    uow.incidents.add(incident_id, "pb", "active", {"id": incident_id}, NOW)
+    uow.incidents.add(stored_incident(incident_id), NOW)
 
 
 def _ids(uow_factory) -> list[str]:
