@@ -26,6 +26,7 @@ from incident_bot.domain.ladder import VOICE_PROMPT
 from incident_bot.domain.playbook import Classification, Playbook
 from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError
 from incident_bot.service.call_script import CallScript, english_version
+from incident_bot.service.channels import channel_open_notify
 from incident_bot.service.ports import Clock, OutboxItem, TemplateRenderer, UnitOfWork
 from incident_bot.service.variables import incident_variables, refuse_unknown
 
@@ -49,6 +50,7 @@ class StartRequest:
     classification: Classification | None = None  # defaults to the playbook's
     summary: str = ""
     variables: Mapping[str, str] = field(default_factory=dict)
+    open_channel: bool = False  # queue the incident channel's opening with it (Slack)
 
 
 def write_effects(uow: UnitOfWork, incident_id: str, effects: Iterable[Effect],
@@ -119,6 +121,8 @@ class IncidentService:
                 )
                 uow.incidents.add(incident, now)
                 write_effects(uow, incident_id, effects, now)
+                if request.open_channel:
+                    uow.outbox.add(incident_id, channel_open_notify(incident_id), now)
                 uow.commit()
         except RefusedError as refused:
             self._audit_refusal(request.started_by, f"start {playbook.id}", refused)

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from incident_bot.adapters.slack.channels import request_channel
 from incident_bot.domain.effects import Notify, OutboxChannel
 from incident_bot.entrypoints.slack.edge import SlackEdge
+from incident_bot.service.channels import request_channel
 from incident_bot.service.handlers import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack, manifest_scopes
 from tests.fakes import FakeClock

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from incident_bot.adapters.slack.channels import dashboard_ts, request_channel
 from incident_bot.adapters.slack.errors import call
 from incident_bot.domain.commands import AckTask, ApproveMessage, LogDecision, MarkCompromised
 from incident_bot.domain.effects import UPDATE_TS, Notify, OutboxChannel
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.errors import PermanentProviderError, TransientProviderError
+from incident_bot.service.channels import dashboard_ts, request_channel
 from incident_bot.service.handlers import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock

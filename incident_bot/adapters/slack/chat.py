@@ -21,7 +21,6 @@ from typing import Any
 from slack_sdk import WebClient
 
 from incident_bot.adapters.slack import blocks as views
-from incident_bot.adapters.slack import channels
 from incident_bot.adapters.slack.dashboard import (
     DASHBOARD_EVENT,
     HEADER_EVENT,
@@ -33,6 +32,7 @@ from incident_bot.adapters.slack.text import MAX_FALLBACK_TEXT, clip, escape
 from incident_bot.domain.effects import UPDATE_TS, Notify, OutboxChannel
 from incident_bot.domain.incident_model import Incident
 from incident_bot.errors import PermanentProviderError, TransientProviderError
+from incident_bot.service import channels
 from incident_bot.service.handlers import IncidentService
 from incident_bot.service.ports import Clock, SendResult, UnitOfWork
 

@@ -40,7 +40,6 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from incident_bot.adapters.slack import channels
 from incident_bot.adapters.slack.blocks import Blocks, ChannelViews, channel_views
 from incident_bot.adapters.slack.errors import call
 from incident_bot.adapters.slack.home import Homes
@@ -50,6 +49,7 @@ from incident_bot.errors import (
     ProviderError,
     TransientProviderError,
 )
+from incident_bot.service import channels
 from incident_bot.service.handlers import IncidentService
 from incident_bot.service.ports import Clock, UnitOfWork
 

@@ -20,7 +20,6 @@ import typer
 from slack_sdk.errors import SlackApiError
 
 from incident_bot.adapters.db.serving_lock import serving_lock
-from incident_bot.adapters.slack.channels import request_channel
 from incident_bot.bootstrap import socket_mode_handler
 from incident_bot.entrypoints.cli._common import console, exits_on_error, settings
 from incident_bot.entrypoints.logs import configure_logging, secret_values
@@ -29,6 +28,7 @@ from incident_bot.entrypoints.slack.app import favour_acks, wire
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.entrypoints.web import WSGIApp, make_web_app
 from incident_bot.errors import ConfigError, IncidentBotError
+from incident_bot.service.channels import request_channel
 from incident_bot.settings import Settings
 
 log = logging.getLogger("incident_bot.serve")

@@ -19,7 +19,6 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from incident_bot.adapters.slack.blocks import start_modal
-from incident_bot.adapters.slack.channels import request_channel
 from incident_bot.adapters.slack.errors import form_failed, open_view
 from incident_bot.adapters.slack.text import bar, escape, unescape
 from incident_bot.domain import commands as c
@@ -153,13 +152,12 @@ def start_incident(edge: SlackEdge, slack_user: str, request_key: str, playbook:
         playbook_id=playbook, area=area, t0=t0, started_by=by,
         e0=parse_time(options["e0"], t0, zone) if options.get("e0") else None,
         classification=classification(options.get("classification", "")),
-        summary=options.get("summary", ""), variables=variables,
+        summary=options.get("summary", ""), variables=variables, open_channel=True,
     )
     incident_id = request_incident_id(request_key or f"{slack_user}:{now.isoformat()}")
     if not edge.first_time(f"start:{incident_id}"):
         return ""
     incident_id = edge.services.incidents.start_incident(request, incident_id)
-    request_channel(edge.services.uow_factory, incident_id, now)
     log.info("slack.incident_started incident=%s", incident_id)
     named = f" Variables set: {escape(', '.join(sorted(variables)))}." if variables else ""
     return (f"Started `{incident_id}` ({escape(playbook)}, {escape(area)}): opening its channel."

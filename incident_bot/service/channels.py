@@ -1,7 +1,9 @@
 """The incident channel's life in the database: asking for it, and recording it once open.
 
-Opening a Slack channel is a side effect like any other, so it goes through the outbox: the
-edge writes one ``slack.channel_open`` item per incident (unique key: asking twice is a no-op),
+Opening a Slack channel is a side effect like any other, so it goes through the outbox: one
+``slack.channel_open`` item per incident, written with the incident when the Slack edge starts
+it (``StartRequest.open_channel``) or later by ``request_channel`` (unique key: asking twice is
+a no-op),
 the dispatcher hands it to :class:`~incident_bot.adapters.slack.chat.SlackChat` before anything
 else (priority 0), and a 429 or a crash is retried by the dispatcher like any send.
 """
