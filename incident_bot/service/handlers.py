@@ -207,6 +207,30 @@ class IncidentService:
             log.info("twilio.sid_adopted delivery=%s", item.id)
         return adopted
 
+    # ---- who is asking ---------------------------------------------------------------------
+
+    def actor_by_slack_id(self, slack_user_id: str) -> str:
+        """The directory key of the Slack user acting; RefusedError when the directory does
+        not know them (audited: someone in the workspace tried to act)."""
+        with self._uow_factory() as uow:
+            person = uow.directory.by_slack_user(slack_user_id)
+            if person is None:
+                uow.audit.record(at=self._clock.now(), actor=f"slack:{slack_user_id}",
+                                 action="slack.unknown_user", outcome="refused",
+                                 detail="not in the directory")
+                uow.commit()
+        if person is None:
+            raise RefusedError("you are not in the incident-bot directory: ask the emergency "
+                               "planning team to add your Slack user")
+        return person.key
+
+    def reader_by_slack_id(self, slack_user_id: str) -> str:
+        """Who is reading: their directory key, or ``slack:<id>`` for a Slack user outside the
+        directory (who may read nothing; :meth:`read` audits the refusal)."""
+        with self._uow_factory() as uow:
+            person = uow.directory.by_slack_user(slack_user_id)
+        return person.key if person is not None else f"slack:{slack_user_id}"
+
     # ---- queries ----------------------------------------------------------------------------
 
     def reveal_contact(self, incident_id: str, contact_key: str, by: str) -> Person | None:

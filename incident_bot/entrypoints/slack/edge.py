@@ -78,25 +78,13 @@ class SlackEdge:
     # ---- shared by listeners ----------------------------------------------------------------
 
     def actor(self, slack_user_id: str) -> str:
-        """The directory key of the Slack user acting (RefusedError when unknown)."""
-        with self.services.uow_factory() as uow:
-            person = uow.directory.by_slack_user(slack_user_id)
-            if person is None:  # audited: someone in the workspace tried to act
-                uow.audit.record(at=self.services.clock.now(), actor=f"slack:{slack_user_id}",
-                                 action="slack.unknown_user", outcome="refused",
-                                 detail="not in the directory")
-                uow.commit()
-        if person is None:
-            raise RefusedError("you are not in the incident-bot directory: ask the emergency "
-                               "planning team to add your Slack user")
-        return person.key
+        """The directory key of the Slack user acting (RefusedError, audited, when unknown)."""
+        return self.services.incidents.actor_by_slack_id(slack_user_id)
 
     def reader(self, slack_user_id: str) -> str:
         """Who is reading: their directory key, or ``slack:<id>`` for a Slack user outside the
         directory (who may read nothing; the service audits the refusal, so this does not)."""
-        with self.services.uow_factory() as uow:
-            person = uow.directory.by_slack_user(slack_user_id)
-        return person.key if person is not None else f"slack:{slack_user_id}"
+        return self.services.incidents.reader_by_slack_id(slack_user_id)
 
     def read(self, body: dict[str, Any], what: Read, explicit: str | None = None
              ) -> IncidentView:
