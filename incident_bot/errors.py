@@ -4,8 +4,8 @@
     ├── ConfigError                 settings missing or malformed (names the key, never its value)
     ├── InputError                  bad input from a file or a person; carries located problems
     │   ├── PlaybookError           a playbook failed to load or validate (file:line: path: what)
-    │   ├── TemplateError           a message template is missing or failed to render
     │   └── DirectoryImportError    a directory file could not be read at all
+    ├── TemplateError               a message template is missing or failed to render
     ├── RefusedError                the domain refused a command (names event, state, who may)
     │   ├── TransitionRefused       a lifecycle/state transition not in the table
     │   └── NotAuthorised           the actor's roles do not allow the action
@@ -14,6 +14,10 @@
     └── ProviderError               Slack or Twilio failed (adapters translate vendor errors)
         ├── TransientProviderError  safe or sensible to retry later (429, 5xx, timeout)
         └── PermanentProviderError  retrying cannot help (invalid number, opted out, ...)
+
+Two leaves live with the code that raises them: ``ClassificationRefused`` (a RefusedError,
+``domain/classification.py``) and the Slack command parser's ``UsageError`` (an
+IncidentBotError, ``entrypoints/slack/parse.py``).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from typing import Any
 import phonenumbers
 
 from incident_bot.adapters.located_yaml import read_yaml
-from incident_bot.domain.directory import Person, person_key
+from incident_bot.domain.directory import NUMBER_CHANNELS, Person, person_key
 from incident_bot.domain.playbook import Channel
 from incident_bot.errors import DirectoryImportError, InputError, Problem
 from incident_bot.service.ports import DirectoryRepository
@@ -37,7 +37,6 @@ REQUIRED_COLUMNS = ("name", "organisation", "roles", "tier", "slack_user_id", "p
                     "language", "channels", "deputy", "verified_on")
 COLUMNS = ("id", *REQUIRED_COLUMNS)
 CONTACT_CHANNELS = (Channel.SLACK, Channel.PHONE, Channel.SMS, Channel.VOICE, Channel.EMAIL)
-PHONE_CHANNELS = frozenset({Channel.PHONE, Channel.SMS, Channel.VOICE})
 # Ofcom keeps these UK ranges for drama and exercises; libphonenumber calls them invalid.
 FICTIONAL_UK_PREFIXES = ("7700900", "1632960")
 
@@ -380,7 +379,7 @@ class _RowReader:
             return None
 
     def _check_reachable(self, person: Person) -> None:
-        by_phone = sorted(c.value for c in person.channels if c in PHONE_CHANNELS)
+        by_phone = sorted(c.value for c in person.channels if c in NUMBER_CHANNELS)
         if by_phone and not self._given("phone"):
             self.row.add("phone", f"channel(s) {', '.join(by_phone)} need a phone number")
         if Channel.SLACK in person.channels and not self._given("slack_user_id"):

@@ -13,6 +13,12 @@ from datetime import date
 
 from incident_bot.domain.playbook import Channel
 
+# An international number as stored: +, a country code not starting with 0, at most 15 digits
+# in all and at least 7 (Niue's numbers, +683 and four digits, are the shortest in use).
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# A person's channels that need their phone number: a caller, an SMS, an automatic call.
+NUMBER_CHANNELS = frozenset({Channel.PHONE, Channel.SMS, Channel.VOICE})
+
 
 @dataclass(frozen=True)
 class Person:

@@ -4,7 +4,7 @@ incident clocks (``T0+2h``, ``E0-30m``, ``E0``, or an absolute ISO-8601 UTC time
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -66,6 +66,17 @@ def format_duration(value: timedelta) -> str:
     minutes, seconds = divmod(rest, 60)
     text = "".join(f"{n}{u}" for n, u in ((hours, "h"), (minutes, "m"), (seconds, "s")) if n)
     return sign + (text or "0s")
+
+
+def median_duration(values: Iterable[timedelta]) -> timedelta | None:
+    """The median (the mean of the middle two for an even count); None when there are none."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 class Clock(StrEnum):

@@ -21,6 +21,13 @@ class OutboxChannel(StrEnum):
     CONSOLE = "console"  # exercise mode transcript only
 
 
+# The phone provider's channels, SMS first (the dispatcher paces and sends them in this order),
+# and the chat ones (Slack, or the exercise transcript).
+PHONE_CHANNELS = (OutboxChannel.SMS, OutboxChannel.VOICE)
+CHAT_CHANNELS = frozenset({OutboxChannel.SLACK_CHANNEL, OutboxChannel.SLACK_DM,
+                           OutboxChannel.CONSOLE})
+
+
 @dataclass(frozen=True)
 class ScheduleTimer:
     """Fire ``kind`` with ``payload`` at ``due_at``. ``key`` is unique: scheduling the same key

@@ -2,7 +2,7 @@
 
 Handlers check before they change; :func:`incident_bot.domain.incident.handle` also restores
 the incident if anything raises, so a refused command never leaves a trace in the aggregate.
-Which commands are allowed in which lifecycle state is the table :data:`ALLOWED`.
+Which commands are allowed in which lifecycle state is the table :data:`HANDLERS`.
 """
 
 from __future__ import annotations

@@ -63,6 +63,8 @@ class ContactState(StrEnum):
 
 
 TERMINAL_STATES = frozenset(ContactState) - {ContactState.PENDING}
+# What counts as reached in coverage and the reports: a caller spoke to them, or they confirmed.
+REACHED_STATES = frozenset({ContactState.REACHED, ContactState.CONFIRMED})
 
 
 class Outcome(StrEnum):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -24,6 +24,7 @@ from incident_bot.domain.durations import Clock, format_duration
 from incident_bot.domain.effects import Effect, ScheduleTimer
 from incident_bot.domain.ladder import (
     INCIDENT_CHANNEL,
+    REACHED_STATES,
     RUNG_TIMER,
     ContactRound,
     ContactState,
@@ -194,11 +195,17 @@ def coverage(state: RingRound, tier: int) -> Coverage:
     counts = Counter(c.state for c in round_.contacts.values()) if round_ else Counter()
     s = ContactState
     return Coverage(
-        total=sum(counts.values()), reached=counts[s.REACHED] + counts[s.CONFIRMED],
+        total=sum(counts.values()), reached=sum(counts[state] for state in REACHED_STATES),
         pending=counts[s.PENDING],
         failed=counts[s.DECLINED] + counts[s.UNSAFE_TO_CALL] + counts[s.WRONG_NUMBER],
         opted_out=counts[s.OPTED_OUT], flagged=counts[s.FLAGGED],
     )
+
+
+def times_to_reach(round_: TierRound) -> list[timedelta]:
+    """From the tier's start to each reach (contacts now reached or confirmed), shortest first."""
+    return sorted(c.outcome_at - round_.started_at for c in round_.contacts.values()
+                  if c.state in REACHED_STATES and c.outcome_at is not None)
 
 
 def unreached(state: RingRound, tier: int) -> list[str]:

@@ -28,10 +28,11 @@ from datetime import datetime, timedelta
 
 from incident_bot.domain import views
 from incident_bot.domain.decision_log import ChainCheck, verify_chain
+from incident_bot.domain.durations import median_duration
 from incident_bot.domain.effects import OutboxChannel
 from incident_bot.domain.incident_model import INCIDENT_CHANNEL, Incident
-from incident_bot.domain.ladder import ContactState
-from incident_bot.domain.ringround import TierRound
+from incident_bot.domain.ladder import REACHED_STATES, ContactState
+from incident_bot.domain.ringround import TierRound, times_to_reach
 from incident_bot.domain.tasks import Task, TaskState
 from incident_bot.service.ports import DecisionEntry, OutboxItem, UnitOfWork
 from incident_bot.service.readiness import (
@@ -41,9 +42,6 @@ from incident_bot.service.readiness import (
     escalation_counts,
     event_id,
 )
-
-REACHED_STATES = frozenset({ContactState.REACHED, ContactState.CONFIRMED})
-
 
 # ---- the records it is built from -----------------------------------------------------------
 
@@ -344,7 +342,7 @@ def _tier_line(number: int, title: str, target: float, round_: TierRound | None)
     contacts = list(round_.contacts.values()) if round_ else []
     states = Counter(c.state for c in contacts)
     latest = Counter(c.last_outcome for c in contacts if c.state not in REACHED_STATES)
-    waits = sorted(_waits(round_)) if round_ else []
+    waits = times_to_reach(round_) if round_ else []
     s = ContactState
     return TierLine(
         number=number, title=title, started_at=round_.started_at if round_ else None,
@@ -352,25 +350,10 @@ def _tier_line(number: int, title: str, target: float, round_: TierRound | None)
         voicemail=latest["voicemail"], no_answer=latest["no_answer"],
         failed=states[s.DECLINED] + states[s.WRONG_NUMBER], opted_out=states[s.OPTED_OUT],
         unsafe=states[s.UNSAFE_TO_CALL], flagged=states[s.FLAGGED], pending=states[s.PENDING],
-        target=target, median_to_reach=_median(waits),
+        target=target, median_to_reach=median_duration(waits),
         worst_to_reach=waits[-1] if waits else None,
         curve=coverage_curve(round_) if round_ else (),
     )
-
-
-def _waits(round_: TierRound) -> list[timedelta]:
-    return [c.outcome_at - round_.started_at for c in round_.contacts.values()
-            if c.state in REACHED_STATES and c.outcome_at is not None]
-
-
-def _median(waits: Sequence[timedelta]) -> timedelta | None:
-    """The median of sorted ``waits`` (the mean of the middle two for an even count)."""
-    if not waits:
-        return None
-    middle = len(waits) // 2
-    if len(waits) % 2:
-        return waits[middle]
-    return (waits[middle - 1] + waits[middle]) / 2
 
 
 def coverage_curve(round_: TierRound) -> tuple[CoveragePoint, ...]:

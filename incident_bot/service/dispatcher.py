@@ -37,7 +37,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from incident_bot.domain.commands import DeliveryReport
-from incident_bot.domain.effects import CHATTER_LANE, NOTICE_LANE, UPDATE_TS, OutboxChannel
+from incident_bot.domain.effects import (
+    CHAT_CHANNELS,
+    CHATTER_LANE,
+    NOTICE_LANE,
+    PHONE_CHANNELS,
+    UPDATE_TS,
+    OutboxChannel,
+)
 from incident_bot.domain.ladder import ContactRound
 from incident_bot.domain.ringround import WITHHELD, RingRound
 from incident_bot.errors import NotFoundError, PermanentProviderError, TransientProviderError
@@ -61,9 +68,6 @@ PHONE_SENDERS = 32
 # After a timeout or 5xx Twilio may have accepted the message anyway: wait this long before
 # looking it up and resending, so a late-accepted message is found rather than sent twice.
 UNCERTAIN_PHONE_RETRY_SECONDS = 30.0
-CHAT_CHANNELS = frozenset({OutboxChannel.SLACK_CHANNEL, OutboxChannel.SLACK_DM,
-                           OutboxChannel.CONSOLE})
-PHONE_CHANNELS = frozenset({OutboxChannel.SMS, OutboxChannel.VOICE})
 OPTED_OUT = "contact opted out (STOP)"
 FOLDED = "folded into a later update of the same post"
 # One post or update of a fold (a contact's SMS replies) every this many seconds.
@@ -118,7 +122,7 @@ class Dispatcher:
         if not self._rates:
             return self._deliver_all(self._fold(self._claim(limit, None)))
         sent = self._deliver_all(self._fold(self._claim(limit, CHAT_CHANNELS)))
-        for channel in (OutboxChannel.SMS, OutboxChannel.VOICE):
+        for channel in PHONE_CHANNELS:
             items = self._claim(limit, {channel}, self._rates.get(channel))
             sent += self._deliver_all(items, parallel=True)
         return sent

@@ -17,8 +17,6 @@ it except masked.
 
 from __future__ import annotations
 
-import re
-import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,10 +24,11 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from incident_bot.domain import ringround, views
-from incident_bot.domain.directory import Person, mask_phone
-from incident_bot.domain.effects import OutboxChannel
+from incident_bot.domain.directory import E164, NUMBER_CHANNELS, Person, mask_phone
+from incident_bot.domain.durations import median_duration
+from incident_bot.domain.effects import CHAT_CHANNELS
 from incident_bot.domain.incident_model import Incident
-from incident_bot.domain.ladder import ContactState, effective_ladder
+from incident_bot.domain.ladder import REACHED_STATES, ContactState, effective_ladder
 from incident_bot.domain.personalise import personalise
 from incident_bot.domain.playbook import Channel, KeyMessage, Playbook, RungKind, Tier
 from incident_bot.domain.sms import count_for_sending
@@ -37,10 +36,7 @@ from incident_bot.domain.tasks import Task, TaskState
 from incident_bot.service.ports import DecisionEntry, OutboxItem
 
 DEFAULT_VERIFIED_WITHIN_MONTHS = 12
-PHONE_CHANNELS = frozenset({Channel.PHONE, Channel.SMS, Channel.VOICE})
 PUBLIC_TIER = 4
-E164 = re.compile(r"^\+[1-9]\d{7,14}$")
-CHAT = frozenset({OutboxChannel.SLACK_CHANNEL, OutboxChannel.SLACK_DM, OutboxChannel.CONSOLE})
 # A confirmation code is always this long; SMS texts are measured with a worst-case stand-in.
 CODE_STAND_IN = "XXXX"
 
@@ -222,33 +218,19 @@ def tier_coverage(incident: Incident, now: datetime) -> tuple[TierCoverage, ...]
         if view.number == PUBLIC_TIER and not view.started:
             continue  # the public is a broadcast, never a round
         round_ = incident.ringround.tiers.get(view.number)
-        waits = sorted(_times_to_reach(round_)) if round_ else []
+        waits = ringround.times_to_reach(round_) if round_ else []
         rows.append(TierCoverage(
             number=view.number, title=view.title,
             started_at=round_.started_at if round_ else None, total=view.total,
             reached=view.reached, pending=view.pending, failed=view.failed,
             opted_out=view.opted_out, flagged=view.flagged, target=view.target,
             fraction=view.fraction,
-            median_to_reach=_median(waits), worst_to_reach=waits[-1] if waits else None,
+            median_to_reach=median_duration(waits), worst_to_reach=waits[-1] if waits else None,
             deadline_at=view.deadline_at,
             reached_by_deadline=(_reached_by(round_, view.deadline_at)
                                  if view.deadline_at is not None else None),
         ))
     return tuple(rows)
-
-
-REACHED_STATES = frozenset({ContactState.REACHED, ContactState.CONFIRMED})
-
-
-def _times_to_reach(round_: ringround.TierRound) -> list[timedelta]:
-    return [c.outcome_at - round_.started_at for c in round_.contacts.values()
-            if c.state in REACHED_STATES and c.outcome_at is not None]
-
-
-def _median(waits: list[timedelta]) -> timedelta | None:
-    if not waits:
-        return None
-    return timedelta(seconds=statistics.median(w.total_seconds() for w in waits))
 
 
 def _reached_by(round_: ringround.TierRound | None, deadline: datetime) -> int:
@@ -264,7 +246,7 @@ def _reached_by(round_: ringround.TierRound | None, deadline: datetime) -> int:
 def event_id(item: OutboxItem) -> str:
     """One event told to several people is one event: chat notices share their outbox key's
     topic (see ``effects.outbox_key``); an SMS or a call is an event per delivery."""
-    if item.notify.channel in CHAT:
+    if item.notify.channel in CHAT_CHANNELS:
         parts = item.key.split("|")
         return f"{item.notify.purpose}|{parts[2] if len(parts) > 2 else item.key}"
     return item.key
@@ -393,7 +375,7 @@ def number_gaps(incident: Incident, contacts: Sequence[Person],
             if (problem := _number_problem(person))]
     masked = {p.key: p.masked_phone for p in contacts}
     failed = sorted({item.notify.recipient for item in outbox
-                     if item.status == "failed" and item.notify.channel not in CHAT})
+                     if item.status == "failed" and item.notify.channel not in CHAT_CHANNELS})
     gaps += [Gap("numbers", _subject_of(incident, key),
                  f"{masked.get(key, '(number)')}: a text or call to it failed permanently")
              for key in failed]
@@ -410,7 +392,7 @@ def _wrong_numbers(incident: Incident, masked: Mapping[str, str]) -> list[Gap]:
 
 
 def _number_problem(person: Person) -> str | None:
-    wants = sorted(c.value for c in person.channels if c in PHONE_CHANNELS)
+    wants = sorted(c.value for c in person.channels if c in NUMBER_CHANNELS)
     if not person.phone:
         return f"no phone number, but listed for {', '.join(wants)}" if wants else \
             "no phone number and no phone, SMS or voice channel: cannot be reached"

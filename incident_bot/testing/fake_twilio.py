@@ -38,6 +38,8 @@ from twilio.request_validator import RequestValidator
 from incident_bot.testing.loopback import LoopbackServer, read_body, send_json
 
 API = "/2010-04-01/Accounts/"
+# The domain's ``directory.E164``, copied: the fakes import nothing of the bot but its errors
+# (tests/test_layers.py); tests/domain/test_shared_rules.py keeps the two the same.
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _ROUTE = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/(?P<kind>Messages|Calls)\.json$")
 PERMANENT_MESSAGES = {

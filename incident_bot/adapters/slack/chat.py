@@ -6,8 +6,9 @@ buttons, approval requests the message and an Approve button), posts it, and ret
 message ts as the provider id. The ``slack.channel_open`` item opens the private incident
 channel, invites the people in the incident, posts and pins the header and posts the dashboard.
 
-Errors come out as ours (see ``errors.py``): the dispatcher retries transient ones later
-(honouring ``Retry-After``), so nothing here sleeps or retries on the caller's thread.
+Errors come out as ours (``adapters/slack/errors.py`` translates them): the dispatcher retries
+transient ones later (honouring ``Retry-After``), so nothing here sleeps or retries on the
+caller's thread.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Translate Slack's errors into ours (``incident_bot.errors``), so callers never see slack_sdk's.
 
 - 429 ``ratelimited`` → TransientProviderError honouring ``Retry-After``;
-- 5xx, timeouts, connection errors → TransientProviderError(uncertain=True): Slack may have
-  acted, and it has no idempotency key, so the outbox decides whether to resend;
+- 5xx, timeouts, connection errors, and the codes in ``TRANSIENT_CODES`` →
+  TransientProviderError(uncertain=True): Slack may have acted, and it has no idempotency key,
+  so the outbox decides whether to resend;
 - any other Slack error (``channel_not_found``, ``not_in_channel``, ``invalid_auth``, …) →
   PermanentProviderError with Slack's error code.
 """

@@ -1,4 +1,4 @@
-"""Twilio's failures translated into incident-bot's ProviderError tree (see ``errors.py``).
+"""Twilio's failures translated into incident-bot's ProviderError tree (``incident_bot/errors.py``).
 
 | what Twilio said                      | ours                                  | the dispatcher  |
 |---------------------------------------|---------------------------------------|-----------------|

@@ -16,11 +16,9 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from incident_bot.domain.incident_model import Incident
-from incident_bot.domain.ladder import ContactState, can_use
+from incident_bot.domain.ladder import REACHED_STATES, can_use
 from incident_bot.domain.playbook import Channel
 from incident_bot.entrypoints.exercise.people import People
-
-REACHED_STATES = frozenset({ContactState.REACHED.value, ContactState.CONFIRMED.value})
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,7 @@ def bot_reach(incident: Incident, people: People) -> RoundReach:
     first = min(rounds)
     contacts = tuple(
         ContactReach(c.key, c.tier, people.contact(c.key).reachable,
-                     c.outcome_at if c.state.value in REACHED_STATES else None, c.state.value,
+                     c.outcome_at if c.state in REACHED_STATES else None, c.state.value,
                      contact_floor(incident, people, c.key))
         for round_ in rounds.values() for c in round_.contacts.values())
     return RoundReach("bot", rounds[first].started_at, contacts, media_released_at(incident))
