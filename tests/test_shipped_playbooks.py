@@ -10,7 +10,7 @@ import pytest
 
 from incident_bot.adapters.playbook_loader import LoadResult, load_playbooks
 from incident_bot.adapters.templates import TemplateStore
-from incident_bot.domain.durations import Clock, RelativeTime
+from incident_bot.domain.durations import IncidentClock, RelativeTime
 from incident_bot.domain.messages import briefing_steps_for
 from incident_bot.domain.playbook import BriefingStep, Channel, Playbook
 
@@ -116,7 +116,7 @@ def test_ct_community_messages_are_in_english_urdu_and_polish(ct: Playbook) -> N
 
 def test_ct_public_messages_are_embargoed_until_e0(ct: Playbook) -> None:
     unembargoed = [m.id for m in ct.messages if m.audiences.public
-                   and (m.embargo is None or m.embargo.clock is not Clock.E0)]
+                   and (m.embargo is None or m.embargo.clock is not IncidentClock.E0)]
     assert unembargoed == []
 
 
@@ -163,7 +163,7 @@ def test_no_task_is_due_before_a_task_it_depends_on(loaded: LoadResult, playbook
 def test_tasks_due_before_t0_belong_to_need_to_know_roles(loaded: LoadResult,
                                                           playbook_id: str) -> None:
     playbook = loaded.playbooks[playbook_id]
-    leaks = [t.id for t in playbook.tasks if t.due.clock is Clock.T0
+    leaks = [t.id for t in playbook.tasks if t.due.clock is IncidentClock.T0
              and t.due.offset < timedelta(0) and not playbook.role(t.owner).need_to_know]
     assert leaks == []
 
@@ -288,7 +288,7 @@ def test_ct_phases_run_from_readiness_to_stand_down_in_time_order(ct: Playbook) 
     starts = [p.starts for p in ct.phases]
     assert [p.id for p in ct.phases] == CT_PHASES
     assert None not in starts
-    offsets = [s.offset for s in starts if s is not None and s.clock is Clock.T0]
+    offsets = [s.offset for s in starts if s is not None and s.clock is IncidentClock.T0]
     assert len(offsets) == len(CT_PHASES)
     assert offsets == sorted(offsets)
 

@@ -23,7 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from incident_bot.domain.durations import Clock, RelativeTime
+from incident_bot.domain.durations import IncidentClock, RelativeTime
 from incident_bot.domain.effects import ScheduleTimer
 from incident_bot.domain.playbook import BriefingStep, Playbook
 from incident_bot.domain.serial import from_iso, hhmm, iso
@@ -57,7 +57,7 @@ class Clocks:
     zone: str = "UTC"
 
     def resolve(self, when: RelativeTime | None) -> datetime | None:
-        if when is None or (when.clock is Clock.E0 and self.e0 is None):
+        if when is None or (when.clock is IncidentClock.E0 and self.e0 is None):
             return None
         return when.resolve(self.t0, self.e0 or self.t0)
 

@@ -79,7 +79,7 @@ def median_duration(values: Iterable[timedelta]) -> timedelta | None:
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
-class Clock(StrEnum):
+class IncidentClock(StrEnum):
     """The incident clocks: T0 is the strike, E0 the moment the embargo lifts."""
 
     T0 = "T0"
@@ -90,7 +90,7 @@ class Clock(StrEnum):
 class RelativeTime:
     """A point in time: ``clock + offset``, or an absolute UTC instant when ``clock`` is None."""
 
-    clock: Clock | None
+    clock: IncidentClock | None
     offset: timedelta = timedelta(0)
     absolute: datetime | None = None
 
@@ -99,7 +99,7 @@ class RelativeTime:
         if self.clock is None:
             assert self.absolute is not None
             return self.absolute
-        return (t0 if self.clock is Clock.T0 else e0) + self.offset
+        return (t0 if self.clock is IncidentClock.T0 else e0) + self.offset
 
     def __str__(self) -> str:
         if self.clock is None:
@@ -117,7 +117,8 @@ def parse_relative_time(text: str) -> RelativeTime:
     match = _RELATIVE.match(raw)
     if match:
         offset = parse_duration(match["dur"]) if match["dur"] else timedelta(0)
-        return RelativeTime(Clock(match["clock"]), -offset if match["sign"] == "-" else offset)
+        signed = -offset if match["sign"] == "-" else offset
+        return RelativeTime(IncidentClock(match["clock"]), signed)
     try:
         instant = datetime.fromisoformat(raw)
     except ValueError:

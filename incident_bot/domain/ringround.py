@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from incident_bot.domain.codes import confirmation_code, is_opt_in, is_opt_out, match_code
-from incident_bot.domain.durations import Clock, format_duration
+from incident_bot.domain.durations import IncidentClock, format_duration
 from incident_bot.domain.effects import Effect, ScheduleTimer
 from incident_bot.domain.ladder import (
     INCIDENT_CHANNEL,
@@ -324,7 +324,7 @@ def _tier_timers(ctx: RoundContext, round_: TierRound, tier: Tier,
 
 def _deadline_due(ctx: RoundContext, tier: Tier) -> datetime | None:
     deadline = tier.deadline
-    if deadline is None or (deadline.clock is Clock.E0 and ctx.e0 is None):
+    if deadline is None or (deadline.clock is IncidentClock.E0 and ctx.e0 is None):
         return None
     return deadline.resolve(ctx.t0, ctx.e0 or ctx.t0)
 

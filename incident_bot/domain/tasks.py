@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from incident_bot.domain.durations import Clock, RelativeTime, parse_relative_time
+from incident_bot.domain.durations import IncidentClock, RelativeTime, parse_relative_time
 from incident_bot.domain.effects import Effect, Notify, OutboxChannel, ScheduleTimer, outbox_key
 from incident_bot.domain.playbook import TaskDef, TaskEscalation
 from incident_bot.domain.serial import from_iso, hhmm, iso, relative_to_text
@@ -439,7 +439,7 @@ def _dm(ctx: TaskContext, recipient: str, topic: str, purpose: str, body: str,
 
 
 def _resolve(spec: RelativeTime, t0: datetime, e0: datetime | None) -> datetime | None:
-    if spec.clock is Clock.E0 and e0 is None:
+    if spec.clock is IncidentClock.E0 and e0 is None:
         return None
     return spec.resolve(t0, e0 or t0)
 

@@ -8,7 +8,7 @@ import pytest
 from test_playbook_loader_support import write_playbook
 
 from incident_bot.adapters.playbook_loader import load_playbook, load_playbooks, playbook_files
-from incident_bot.domain.durations import Clock, RelativeTime
+from incident_bot.domain.durations import IncidentClock, RelativeTime
 from incident_bot.domain.playbook import Channel, Classification, Level, RungKind
 from incident_bot.errors import PlaybookError
 
@@ -29,7 +29,7 @@ def test_header_fields_are_read(small):
 
 
 def test_e0_default_is_a_relative_time(small):
-    assert small.e0_default == RelativeTime(Clock.T0, timedelta(hours=2))
+    assert small.e0_default == RelativeTime(IncidentClock.T0, timedelta(hours=2))
 
 
 def test_variables_are_kept_as_text(small):

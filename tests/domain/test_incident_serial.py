@@ -19,7 +19,7 @@ from incident_bot.domain.commands import (
     ReleaseMessage,
 )
 from incident_bot.domain.directory import Person
-from incident_bot.domain.durations import Clock, RelativeTime
+from incident_bot.domain.durations import IncidentClock, RelativeTime
 from incident_bot.domain.incident import Incident
 from incident_bot.domain.playbook import Channel
 from incident_bot.domain.serial import (
@@ -108,7 +108,7 @@ def test_a_person_survives_the_round_trip():
 
 
 def test_a_sub_second_relative_time_survives_the_round_trip():
-    value = RelativeTime(Clock.E0, -timedelta(seconds=90.25))
+    value = RelativeTime(IncidentClock.E0, -timedelta(seconds=90.25))
     assert decode(RelativeTime, encode(value)) == value
 
 

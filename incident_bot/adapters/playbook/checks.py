@@ -14,7 +14,7 @@ from typing import Any
 
 from incident_bot.adapters.playbook.build import TIER_RANGE, Draft, Section
 from incident_bot.adapters.playbook.cursor import At, did_you_mean
-from incident_bot.domain.durations import Clock, RelativeTime, format_duration
+from incident_bot.domain.durations import IncidentClock, RelativeTime, format_duration
 from incident_bot.domain.playbook import Audience, BriefingStep, Channel, RungKind, TaskDef, Tier
 
 
@@ -228,7 +228,8 @@ def definitely_before(when: RelativeTime, other: RelativeTime) -> bool:
     if when.clock is None or other.clock is None:
         both = when.absolute is not None and other.absolute is not None
         return both and when.absolute < other.absolute  # type: ignore[operator]
-    if when.clock == other.clock or (when.clock is Clock.T0 and other.clock is Clock.E0):
+    if when.clock == other.clock or (when.clock is IncidentClock.T0
+                                     and other.clock is IncidentClock.E0):
         return when.offset < other.offset
     return False
 

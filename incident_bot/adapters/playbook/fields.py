@@ -11,8 +11,8 @@ from typing import TypeVar
 
 from incident_bot.adapters.playbook.cursor import At, did_you_mean
 from incident_bot.domain.durations import (
-    Clock,
     DurationSyntaxError,
+    IncidentClock,
     RelativeTime,
     parse_duration,
     parse_relative_time,
@@ -175,7 +175,7 @@ def required_moment(at: At) -> RelativeTime:
     value = moment(at)
     if value is None and at.value is None:
         at.error("is empty: give a time such as T0+2h or E0+30m")
-    return value or RelativeTime(Clock.T0)
+    return value or RelativeTime(IncidentClock.T0)
 
 
 def fraction(at: At) -> float | None:
