@@ -108,7 +108,7 @@ def _bot(scratch: Path, api_url: str) -> tuple[WSGIApp, dict[str, str], Callable
     from incident_bot.adapters.scheduler import build_scheduler  # noqa: PLC0415
     from incident_bot.entrypoints.cli.serve import web_app  # noqa: PLC0415
     from incident_bot.entrypoints.slack.app import favour_acks, wire  # noqa: PLC0415
-    from incident_bot.entrypoints.slack.commands import start_incident  # noqa: PLC0415
+    from incident_bot.entrypoints.slack.slash import start_incident  # noqa: PLC0415
     from incident_bot.settings import load_settings  # noqa: PLC0415
 
     database = scratch / "bench.db"

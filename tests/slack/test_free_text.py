@@ -18,9 +18,9 @@ from incident_bot.adapters.slack import blocks as views
 from incident_bot.domain.classification import marking_in
 from incident_bot.domain.decision_log import verify_chain
 from incident_bot.entrypoints.cli.incidents import _json_default, export_incident
-from incident_bot.entrypoints.slack import commands
-from incident_bot.entrypoints.slack.commands import FAILED, answer
+from incident_bot.entrypoints.slack import slash
 from incident_bot.entrypoints.slack.edge import SlackEdge
+from incident_bot.entrypoints.slack.slash import FAILED, answer
 from incident_bot.service.handlers import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.conftest import (
@@ -239,7 +239,7 @@ def test_a_command_that_fails_unexpectedly_still_answers(
     def broken(*_: object) -> str:
         raise RuntimeError("a fault nobody foresaw")
 
-    monkeypatch.setitem(commands.HANDLERS, "help", broken)
+    monkeypatch.setitem(slash.HANDLERS, "help", broken)
 
     reply = command(server, fake_slack, "help", "help")
 

@@ -18,7 +18,7 @@ from incident_bot.adapters.slack.text import escape
 from incident_bot.domain import commands as c
 from incident_bot.domain.access import Read
 from incident_bot.domain.commands import Command
-from incident_bot.entrypoints.slack import commands
+from incident_bot.entrypoints.slack import slash
 from incident_bot.entrypoints.slack.edge import SlackEdge, reply
 from incident_bot.entrypoints.slack.parse import (
     UsageError,
@@ -100,7 +100,7 @@ def register(app: App, edge: SlackEdge) -> None:
                    if fields.get(k)}
         user = body["user"]["id"]
         edge.later(lambda: _reply_in_dm(client, user, _guarded_text(
-            lambda: commands.start_incident(edge, user, view["private_metadata"] or view["id"],
+            lambda: slash.start_incident(edge, user, view["private_metadata"] or view["id"],
                                             fields["playbook"], fields["area"], options,
                                             variables))))
 

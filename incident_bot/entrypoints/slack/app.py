@@ -1,6 +1,6 @@
 """The Bolt app (sync ``App`` only), built by :func:`wire` with the services, never at import.
 
-Listeners are registered per module (``commands``, ``actions``, ``home``). A global middleware
+Listeners are registered per module (``slash``, ``actions``, ``home``). A global middleware
 drops Slack's HTTP retries (``X-Slack-Retry-Num``): the first delivery was acked — Slack retries
 only because the ack came late — so doing the work again would duplicate it.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 
 from incident_bot.bootstrap import bootstrap
-from incident_bot.entrypoints.slack import actions, commands, home
+from incident_bot.entrypoints.slack import actions, home, slash
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.service.ports import Clock, SmsPort, VoicePort
 from incident_bot.settings import Settings
@@ -62,7 +62,7 @@ def build_app(edge: SlackEdge) -> App:
         logger=logging.getLogger("incident_bot.slack.bolt"),
     )
     app.middleware(skip_retries)
-    commands.register(app, edge)
+    slash.register(app, edge)
     actions.register(app, edge)
     home.register(app, edge)
     return app
