@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.hostile_requests import tally
-from tests.hostile_requests.conftest import COMMANDER, Bot, raw_post
-from tests.slack.conftest import SECRET, command_form, sign, slack_post, wait_for
+from tests.hostile_requests.support import COMMANDER, Bot, raw_post
+from tests.slack.support import SECRET, command_form, sign, slack_post, wait_for
 
 START = "start twilio-drill area=Northbridge"
 
