@@ -62,6 +62,14 @@ class Bot:
         self.clock.advance(seconds=seconds)
         self.edge.tick()
 
+    def settle(self) -> None:
+        """Finish every listener's work for the requests already answered, then stop taking
+        Slack requests: Bolt's listener threads (each request's listener was queued there
+        before its ack went back), then the edge's work pool. A request handled twice shows
+        after this, without waiting for time; the ``bot`` fixture's own close is then a no-op."""
+        self.edge.close()
+        assert self.edge.queued() == 0
+
     def get(self, path: str) -> int:
         return self.server.request("GET", path).status
 
