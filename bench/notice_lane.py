@@ -34,7 +34,7 @@ from incident_bot.domain.effects import UPDATE_TS, Notify
 from incident_bot.service.handlers import StartRequest
 from incident_bot.service.ports import SendResult
 from incident_bot.settings import load_settings
-from tests.service.conftest import drill_people
+from tests.drill import drill_people
 
 CHANNEL = "C0BENCHLANE"
 CAP = 60.0  # give up waiting for the notice after this many seconds

@@ -11,33 +11,36 @@ that silently skipped them would claim a coverage it does not have.
 - ``module_database_url`` / ``module_uow_factory``: the same, shared by a whole test module
   (one database per backend), for modules that run one long scenario and read it in many tests.
 - ``empty_database(backend, directory)``: the context manager behind them, for fixtures of
-  other scopes.
+  other scopes (in ``tests/databases.py``, with ``BACKENDS`` and ``POSTGRES_ENV``).
 - ``@pytest.mark.backends("postgres")``: run a test only on the listed backends (for behaviour
   only one backend has, e.g. ``SKIP LOCKED``); its other parametrisations are deselected.
+
+Shared by several packages:
+
+- ``clock``: a FakeClock starting at ``clock_start``, which is the drills' ``T0`` unless a
+  package or module overrides ``clock_start`` (the Slack tests start on another day).
+- ``drill``: the restart drill's service harness (``tests/drill.py``) on ``uow_factory``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 
-from incident_bot.adapters.db import SqlUnitOfWork, make_engine, normalise_url, upgrade
+from incident_bot.adapters.db import SqlUnitOfWork, make_engine, upgrade
+from tests.databases import BACKENDS, empty_database
+from tests.drill import Harness, drill_people, make_harness
+from tests.fakes import T0, FakeClock
 
 # pytest-xdist's workers inherit COLUMNS=80; a rich Console made while it is set keeps that
 # width for good, so the CLI tests' own COLUMNS would not take (they pass without xdist).
 for _name in ("COLUMNS", "LINES"):
     os.environ.pop(_name, None)
-
-POSTGRES_ENV = "TEST_DATABASE_URL"
-BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get(POSTGRES_ENV) else [])
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -64,44 +67,6 @@ def _runs_on_its_backend(item: pytest.Item) -> bool:
         if name in callspec.params:
             return callspec.params[name] in marker.args
     return True
-
-
-def _admin_engine(base_url: str) -> Engine:
-    return create_engine(normalise_url(base_url), isolation_level="AUTOCOMMIT",
-                         connect_args={"connect_timeout": 5})
-
-
-def _postgres_schema_url(base_url: str) -> Iterator[str]:
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = _admin_engine(base_url)
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except SQLAlchemyError as error:
-        admin.dispose()
-        reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or ["?"])[0]
-        pytest.fail(f"{POSTGRES_ENV} is set but no test schema could be created there "
-                    f"({reason}): start the server, or unset {POSTGRES_ENV}", pytrace=False)
-    url = normalise_url(base_url)
-    separator = "&" if "?" in url else "?"
-    try:
-        yield f"{url}{separator}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.connect() as connection:
-            # A test that left a transaction open must not hang the whole run here.
-            connection.execute(text("SET lock_timeout = '10s'"))
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@contextlib.contextmanager
-def empty_database(backend: str, directory: Path) -> Iterator[str]:
-    """A URL to an empty database (not yet migrated) on ``backend``: a file in ``directory``
-    on SQLite, a fresh schema on PostgreSQL (dropped on leaving the block)."""
-    if backend == "sqlite":
-        yield f"sqlite:///{directory / 'incident-bot.db'}"
-        return
-    yield from _postgres_schema_url(os.environ[POSTGRES_ENV])
 
 
 @pytest.fixture(params=BACKENDS)
@@ -140,6 +105,23 @@ def module_uow_factory(module_database_url: str) -> Iterator[Callable[[], SqlUni
     upgrade(engine=engine)
     yield lambda: SqlUnitOfWork(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def clock_start() -> datetime:
+    """When ``clock`` starts: override this, not ``clock``, for a scenario set on another day."""
+    return T0
+
+
+@pytest.fixture
+def clock(clock_start: datetime) -> FakeClock:
+    return FakeClock(clock_start)
+
+
+@pytest.fixture
+def drill(uow_factory: Callable[[], SqlUnitOfWork]) -> Harness:
+    """The restart drill (six tier-1 and four tier-2 contacts), with a FakeClock of its own."""
+    return make_harness(uow_factory, drill_people())
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

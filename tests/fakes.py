@@ -10,12 +10,14 @@ from incident_bot.domain.effects import Notify
 from incident_bot.errors import PermanentProviderError, ProviderError, TransientProviderError
 from incident_bot.service.ports import SendResult
 
+T0 = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)  # when the drills start, and where a FakeClock does
+
 
 @dataclass
 class FakeClock:
     """Time stands still until a test moves it."""
 
-    current: datetime = field(default_factory=lambda: datetime(2026, 5, 1, 5, 0, tzinfo=UTC))
+    current: datetime = T0
 
     def now(self) -> datetime:
         return self.current

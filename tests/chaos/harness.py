@@ -34,12 +34,12 @@ from incident_bot.entrypoints.slack.edge import request_incident_id
 from incident_bot.testing.fake_slack import FakeSlack
 from incident_bot.testing.fake_twilio import FakeTwilio, Faults, WebhookReply
 from tests.chaos.bot_process import write_atomically
-from tests.slack.conftest import Server, command_form, slack_post
-from tests.twilio.conftest import ACCOUNT_SID, AUTH_TOKEN, DATA, FROM, LANGUAGES, PUBLIC
+from tests.slack.support import Server, command_form, slack_post
+from tests.twilio.support import ACCOUNT_SID, AUTH_TOKEN, DATA, FROM, LANGUAGES, PUBLIC
 
 ROOT = Path(__file__).parents[2]
 BOT = Path(__file__).with_name("bot_process.py")
-SECRET = "test-signing-secret-0123456789"  # tests.slack.conftest signs with this one
+SECRET = "test-signing-secret-0123456789"  # tests.slack.support signs with this one
 COMMANDER = "U0CMD"
 T0 = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=61)  # the dispatcher's and the poller's leases are 60 s

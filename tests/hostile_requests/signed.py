@@ -12,8 +12,8 @@ from urllib.parse import parse_qs
 
 from twilio.request_validator import RequestValidator
 
-from tests.slack.conftest import sign
-from tests.twilio.conftest import AUTH_TOKEN, PUBLIC
+from tests.slack.support import sign
+from tests.twilio.support import AUTH_TOKEN, PUBLIC
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -16,10 +16,10 @@ import pytest
 from incident_bot.adapters.slack.blocks import contact_modal
 from incident_bot.domain.codes import confirmation_code
 from incident_bot.entrypoints.logs import configure_logging, redact, secret_values
-from tests.hostile_requests.conftest import COMMANDER, Bot
+from tests.hostile_requests.support import COMMANDER, Bot
 from tests.personal_data.test_no_secrets_in_logs import TOKEN_PREFIXES, phone_like
-from tests.slack.conftest import SECRET, TOKEN, command_form, slack_post, wait_for
-from tests.twilio.conftest import ACCOUNT_SID, AUTH_TOKEN, phone
+from tests.slack.support import SECRET, TOKEN, command_form, slack_post, wait_for
+from tests.twilio.support import ACCOUNT_SID, AUTH_TOKEN, phone
 
 TWILIO_SID = re.compile(r"\b(?:AC|SM|CA|MG)[0-9a-f]{32}\b")
 

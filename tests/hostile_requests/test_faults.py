@@ -26,11 +26,11 @@ from incident_bot.domain.codes import confirmation_code
 from incident_bot.domain.ladder import TERMINAL_STATES
 from incident_bot.errors import IncidentBotError
 from incident_bot.testing.fake_twilio import Faults
-from tests.conftest import POSTGRES_ENV
+from tests.databases import POSTGRES_ENV
 from tests.hostile_requests import tally
-from tests.hostile_requests.conftest import COMMANDER, TIER1, TIER2, Bot
-from tests.slack.conftest import command_form, slack_post, wait_for
-from tests.twilio.conftest import phone
+from tests.hostile_requests.support import COMMANDER, TIER1, TIER2, Bot
+from tests.slack.support import command_form, slack_post, wait_for
+from tests.twilio.support import phone
 
 TIMEOUT = 0.5  # TWILIO_HTTP_TIMEOUT in this module
 MIXED = Faults(rate_429=0.3, rate_500=0.15, accepted_on_500=0.5, slow_rate=0.2,

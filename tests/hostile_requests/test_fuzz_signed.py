@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from incident_bot.entrypoints.cli.serve import web_app
 from tests.figures import FIGURES
 from tests.hostile_requests import tally
-from tests.hostile_requests.conftest import Bot, raw_post
 from tests.hostile_requests.signed import WSGIApp, call, slack_request, twilio_request
+from tests.hostile_requests.support import Bot, raw_post
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,

@@ -10,9 +10,9 @@ import time
 from incident_bot.domain.codes import confirmation_code
 from incident_bot.domain.commands import ApproveMessage
 from tests.hostile_requests import tally
-from tests.hostile_requests.conftest import COMMANDER, Bot
-from tests.slack.conftest import command_form, slack_post, wait_for
-from tests.twilio.conftest import phone
+from tests.hostile_requests.support import COMMANDER, Bot
+from tests.slack.support import command_form, slack_post, wait_for
+from tests.twilio.support import phone
 
 # Slack's control sequences (each would notify, mention or link if posted raw).
 CONTROLS = ["<!channel>", "<!here>", "<!everyone>", "<@U0EVIL01>", "<#C0EVIL01|general>",

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.hostile_requests import tally
-from tests.hostile_requests.conftest import COMMANDER, Bot, raw_post
-from tests.slack.conftest import SECRET, command_form, sign, slack_post, wait_for
+from tests.hostile_requests.support import COMMANDER, Bot, raw_post
+from tests.slack.support import SECRET, command_form, sign, slack_post
 
 START = "start twilio-drill area=Northbridge"
 
@@ -81,8 +81,8 @@ def _replay(bot: Bot, text: str, trigger: str, times: int = 3) -> list[int]:
         statuses.append(slack_post(bot.server, form, timestamp=stamp, extra={
             "X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"}).status)
     tally.REQUESTS["slack replayed/retried"] += len(statuses) - 1
-    wait_for(lambda: bot.slack.replies(trigger))
-    time.sleep(0.2)  # a replay still being handled on a listener thread would show by now
+    bot.settle()  # every copy's listener work is done: one handled twice would show now
+    assert bot.slack.replies(trigger)
     return statuses
 
 

@@ -11,8 +11,8 @@ import pytest
 from incident_bot.domain.codes import confirmation_code
 from incident_bot.testing.fake_twilio import FakeTwilio
 from tests.hostile_requests import tally
-from tests.hostile_requests.conftest import Bot, raw_post
-from tests.twilio.conftest import PUBLIC, phone
+from tests.hostile_requests.support import Bot, raw_post
+from tests.twilio.support import PUBLIC, phone
 
 STRANGER = "+447700999999"
 

@@ -16,7 +16,7 @@ from incident_bot.domain.classification import (
 from incident_bot.domain.commands import AddTask, LogDecision, SmsReceived
 from incident_bot.errors import RefusedError
 from incident_bot.service.handlers import StartRequest
-from tests.service.conftest import T0
+from tests.fakes import T0
 
 # ---- domain --------------------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ from incident_bot.entrypoints.cli import app
 from incident_bot.errors import NotFoundError
 from incident_bot.service.handlers import StartRequest
 from incident_bot.service.personal_data import ERASED, erase_person, person_hash, scrub_text
-from tests.service.conftest import T0, drill_people, make_harness
+from tests.drill import drill_people, make_harness
+from tests.fakes import T0
 
 PERSON, NAME, PHONE = "t1-0", "Contact 1-0", "+447700910000"
 

@@ -14,7 +14,8 @@ from incident_bot.domain.decision_log import verify_chain
 from incident_bot.entrypoints.cli import app
 from incident_bot.service.handlers import StartRequest
 from incident_bot.service.personal_data import ERASED, purge_closed
-from tests.service.conftest import T0, drill_people, make_harness
+from tests.drill import drill_people, make_harness
+from tests.fakes import T0
 
 NAME, PHONE = "Contact 1-0", "+447700910000"
 CUTOFF = T0 + timedelta(days=30)

@@ -7,7 +7,7 @@ import pytest
 
 from incident_bot.adapters.db import SqlUnitOfWork, make_engine, upgrade
 from incident_bot.entrypoints.exercise.session import without_fsync
-from tests.conftest import BACKENDS, empty_database
+from tests.databases import BACKENDS, empty_database
 from tests.report.support import World, build_world
 
 

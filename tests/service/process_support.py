@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from incident_bot.adapters.db import SqlUnitOfWork
 from incident_bot.domain.commands import ApproveMessage
 from incident_bot.service.handlers import StartRequest
-from tests.service.conftest import DRILL, T0, Harness, drill_people, make_harness
+from tests.drill import DRILL, Harness, drill_people, make_harness
+from tests.fakes import T0
 
 WORKER = Path(__file__).with_name("restart_worker.py")
 WAIT_SECONDS = 60.0  # a wall-clock bound on waiting for the worker, never a pause for time

@@ -11,8 +11,8 @@ from incident_bot.domain.effects import Notify, OutboxChannel
 from incident_bot.errors import TransientProviderError
 from incident_bot.service.dispatcher import UNCERTAIN_PHONE_RETRY_SECONDS, Dispatcher
 from incident_bot.service.ports import SendResult
+from tests.drill import drill_people, make_harness
 from tests.fakes import RecordingChat
-from tests.service.conftest import drill_people, make_harness
 
 
 @dataclass

@@ -8,7 +8,7 @@ import pytest
 from incident_bot.domain.commands import ApproveMessage
 from incident_bot.errors import NotFoundError
 from incident_bot.service.handlers import OPEN_STATUSES, StartRequest
-from tests.service.conftest import T0
+from tests.fakes import T0
 
 
 def _start(drill) -> str:

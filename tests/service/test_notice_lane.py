@@ -13,7 +13,8 @@ from incident_bot.domain.effects import UPDATE_TS
 from incident_bot.service.dispatcher import Dispatcher
 from incident_bot.service.handlers import StartRequest
 from incident_bot.service.pacing import Pacing
-from tests.service.conftest import T0, drill_people, make_harness
+from tests.drill import drill_people, make_harness
+from tests.fakes import T0
 
 CHANNEL = "C0INCIDENT1"
 TICK = timedelta(seconds=0.25)

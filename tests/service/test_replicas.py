@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from tests.service.conftest import T0
+from tests.fakes import T0
 from tests.service.process_support import (
     WAIT_SECONDS,
     Worker,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.conftest import T0
+from tests.fakes import T0
 from tests.service.process_support import (
     Worker,
     set_clock,

@@ -12,7 +12,7 @@ from incident_bot.domain.commands import ApproveMessage, LogDecision
 from incident_bot.domain.decision_log import verify_chain
 from incident_bot.errors import NotAuthorised
 from incident_bot.service.handlers import StartRequest
-from tests.service.conftest import T0
+from tests.fakes import T0
 
 
 def start(drill, approve: bool = True) -> str:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from incident_bot.domain.effects import ScheduleTimer
 from incident_bot.domain.ringround import RED_TIMER
-from tests.service.conftest import T0
+from tests.fakes import T0
 from tests.service.test_service_flow import start
 
 

@@ -13,7 +13,7 @@ from incident_bot.domain.commands import ApproveMessage
 from incident_bot.domain.messages import VersionStatus
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
-from tests.slack.conftest import Server, action_form, command_form, drain, slack_post, wait_for
+from tests.slack.support import Server, action_form, command_form, drain, slack_post, wait_for
 from tests.slack.test_http_end_to_end import start_incident
 
 SMS = "ring-round-sms"  # approvers: police_comms and investigation_owner

@@ -34,7 +34,7 @@ from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock
 from tests.figures import FIGURES
 from tests.service.test_authorisation_matrix_reads import PHASES, Phase
-from tests.slack.conftest import (
+from tests.slack.support import (
     ROOT,
     SECRET,
     START,

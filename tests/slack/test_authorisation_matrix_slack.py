@@ -48,7 +48,7 @@ from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock
 from tests.figures import FIGURES
 from tests.service import test_authorisation_matrix as service_matrix
-from tests.slack.conftest import (
+from tests.slack.support import (
     ROOT,
     SECRET,
     START,

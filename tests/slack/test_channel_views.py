@@ -14,7 +14,7 @@ from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.settings import load_settings
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock
-from tests.slack.conftest import (
+from tests.slack.support import (
     ROOT,
     SECRET,
     TOKEN,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from incident_bot.adapters.slack import blocks as views
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
-from tests.slack.conftest import Server, action_form, command_form, slack_post, wait_for
+from tests.slack.support import Server, action_form, command_form, slack_post, wait_for
 from tests.slack.test_http_end_to_end import start_incident, waiting_task
 
 

@@ -23,7 +23,7 @@ from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.entrypoints.slack.slash import FAILED, answer
 from incident_bot.service.handlers import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack
-from tests.slack.conftest import (
+from tests.slack.support import (
     COMMANDER,
     OUTSIDER,
     Server,

@@ -10,7 +10,7 @@ from incident_bot.domain.commands import ApproveMessage
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock
-from tests.slack.conftest import (
+from tests.slack.support import (
     COMMANDER,
     OUTSIDER,
     Server,

@@ -7,7 +7,7 @@ import json
 from incident_bot.adapters.slack import blocks as views
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
-from tests.slack.conftest import (
+from tests.slack.support import (
     COMMANDER,
     OUTSIDER,
     Server,

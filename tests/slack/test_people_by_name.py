@@ -17,7 +17,7 @@ from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock
 from tests.figures import FIGURES
-from tests.slack.conftest import (
+from tests.slack.support import (
     COMMANDER,
     Server,
     action_form,

@@ -12,7 +12,7 @@ import pytest
 from incident_bot.adapters.slack import blocks as views
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
-from tests.slack.conftest import COMMANDER, Server, action_form, command_form, slack_post, wait_for
+from tests.slack.support import COMMANDER, Server, action_form, command_form, slack_post, wait_for
 
 
 def unreachable_url() -> str:

@@ -13,7 +13,7 @@ from incident_bot.service.channels import request_channel
 from incident_bot.service.handlers import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack, manifest_scopes
 from tests.fakes import FakeClock
-from tests.slack.conftest import drain
+from tests.slack.support import drain
 
 
 @pytest.fixture

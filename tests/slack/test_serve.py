@@ -14,7 +14,7 @@ from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.errors import ConfigError
 from incident_bot.service.handlers import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack
-from tests.slack.conftest import drain
+from tests.slack.support import drain
 
 
 def test_serve_without_a_bot_token_names_the_missing_setting(

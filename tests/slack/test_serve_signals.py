@@ -17,7 +17,7 @@ from incident_bot.adapters.directory_import import parse_directory
 from incident_bot.entrypoints.slack.app import wire
 from incident_bot.settings import load_settings
 from incident_bot.testing.fake_slack import FakeSlack
-from tests.slack.conftest import ROOT, SECRET, TOKEN, Server, command_form, slack_post, wait_for
+from tests.slack.support import ROOT, SECRET, TOKEN, Server, command_form, slack_post, wait_for
 
 START_TEXT = "start ct-arrests-and-searches area=Northbridge"
 

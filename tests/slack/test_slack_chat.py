@@ -16,7 +16,7 @@ from incident_bot.service.channels import dashboard_ts, request_channel
 from incident_bot.service.handlers import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock
-from tests.slack.conftest import drain
+from tests.slack.support import drain
 
 
 def start(edge: SlackEdge, summary: str = "") -> str:

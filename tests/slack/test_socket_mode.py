@@ -8,7 +8,7 @@ from pydantic import SecretStr
 from incident_bot.bootstrap import socket_mode_handler
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
-from tests.slack.conftest import command_form, wait_for
+from tests.slack.support import command_form, wait_for
 
 
 def test_socket_mode_connects_through_apps_connections_open_and_serves_a_command(

@@ -13,8 +13,7 @@ import pytest
 from incident_bot.adapters.slack import blocks as views
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
-from tests.fakes import FakeClock
-from tests.slack.conftest import (
+from tests.slack.support import (
     COMMANDER,
     Server,
     command_form,
@@ -32,8 +31,9 @@ ROADS = 'Elm Street and part of Station Road "north of the bridge"'
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(SUMMER)
+def clock_start() -> datetime:
+    """This module's clock (``clock`` in ``tests/conftest.py``) starts in summer time."""
+    return SUMMER
 
 
 def start(server: Server, fake: FakeSlack, text: str) -> str:

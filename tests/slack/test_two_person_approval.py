@@ -10,7 +10,7 @@ from incident_bot.adapters.slack import blocks as views
 from incident_bot.domain.messages import Version, VersionStatus
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
-from tests.slack.conftest import ROOT, Server, action_form, command_form, slack_post, wait_for
+from tests.slack.support import ROOT, Server, action_form, command_form, slack_post, wait_for
 from tests.slack.test_http_end_to_end import start_incident
 
 AUTHOR = "U0NBPOL005"  # nb-pol-05, Kwame Sampleton: police_comms, here given investigation_owner

@@ -15,7 +15,8 @@ from incident_bot.domain.effects import Notify, OutboxChannel
 from incident_bot.errors import ConfigError, PermanentProviderError, TransientProviderError
 from incident_bot.settings import Settings
 from incident_bot.testing.fake_twilio import Faults
-from tests.twilio.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC, T0
+from tests.fakes import T0
+from tests.twilio.support import ACCOUNT_SID, AUTH_TOKEN, PUBLIC
 
 TO = "+447700900123"
 

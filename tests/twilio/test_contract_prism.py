@@ -25,7 +25,8 @@ from twilio.rest import Client
 from incident_bot.adapters.twilio import TwilioSms, TwilioVoice
 from incident_bot.adapters.twilio.http import RoutedHttpClient
 from incident_bot.domain.effects import Notify, OutboxChannel
-from tests.twilio.conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC, T0
+from tests.fakes import T0
+from tests.twilio.support import ACCOUNT_SID, AUTH_TOKEN, PUBLIC
 
 ROOT = Path(__file__).parents[2]
 PRISM = ROOT / ".tools" / "prism" / "node_modules" / ".bin" / "prism"

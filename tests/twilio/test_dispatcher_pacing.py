@@ -15,8 +15,8 @@ from incident_bot.domain.playbook import Channel
 from incident_bot.service.dispatcher import Dispatcher
 from incident_bot.service.handlers import StartRequest
 from incident_bot.service.pacing import Pacing, grant
-from tests.fakes import FakeClock
-from tests.service.conftest import T0, drill_people, make_harness
+from tests.drill import drill_people, make_harness
+from tests.fakes import T0, FakeClock
 
 BACKLOG = 2000
 
@@ -42,11 +42,6 @@ def _queue(harness, notices: list[Notify]) -> None:
         for notify in notices:
             uow.outbox.add("inc-x", notify, harness.clock.now())
         uow.commit()
-
-
-@pytest.fixture
-def drill(uow_factory):
-    return make_harness(uow_factory, drill_people())
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 
 from incident_bot.domain.codes import confirmation_code
 from incident_bot.domain.commands import ApproveMessage
-from tests.twilio.conftest import PUBLIC, phone
+from tests.twilio.support import PUBLIC, phone
 
 
 def _message_to(stack, number: str) -> dict:

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 from incident_bot.testing.fake_twilio import FakeTwilio, Faults
-from tests.twilio.conftest import ACCOUNT_SID, AUTH_TOKEN
+from tests.twilio.support import ACCOUNT_SID, AUTH_TOKEN
 
 
 def _request(twilio: FakeTwilio, method: str, query: dict | None = None, form: dict | None = None,

@@ -11,7 +11,7 @@ import pytest
 from incident_bot.domain.codes import confirmation_code
 from incident_bot.domain.ladder import TERMINAL_STATES
 from incident_bot.testing.fake_twilio import Faults
-from tests.twilio.conftest import contacts, make_stack, phone
+from tests.twilio.support import contacts, make_stack, phone
 
 TIER1, TIER2 = 30, 30
 STEP_SECONDS = 5

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from incident_bot.adapters.db.tables import OutboxRow
-from tests.twilio.conftest import PUBLIC, phone
+from tests.twilio.support import PUBLIC, phone
 
 
 def _outbox(stack) -> list[tuple[int, str, str | None]]:

@@ -10,7 +10,7 @@ import pytest
 
 from incident_bot.domain.codes import confirmation_code
 from incident_bot.entrypoints.twilio.webhooks import MAX_BODY, make_twilio_app
-from tests.twilio.conftest import PUBLIC, phone
+from tests.twilio.support import PUBLIC, phone
 
 
 def _outbox_statuses(stack) -> list[tuple[str, str | None]]:

@@ -1,13 +1,12 @@
-"""Service-level fixtures: the real use cases, poller and dispatcher on the real database, with
-an injected clock and recording transports."""
+"""The restart drill as the service tests, the personal-data tests and the dispatcher's pacing
+tests run it: the real use cases, poller and dispatcher on the real database, with an injected
+clock (starting at ``T0``) and recording transports. ``drill`` in ``tests/conftest.py`` is this
+harness with the standard contacts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from incident_bot.adapters.playbook_loader import load_playbooks
 from incident_bot.adapters.templates import TemplateStore
@@ -16,10 +15,9 @@ from incident_bot.domain.playbook import Channel
 from incident_bot.service.dispatcher import Dispatcher
 from incident_bot.service.handlers import IncidentService
 from incident_bot.service.timers import TimerPoller
-from tests.fakes import FakeClock, RecordingChat, RecordingSms, RecordingVoice
+from tests.fakes import T0, FakeClock, RecordingChat, RecordingSms, RecordingVoice
 
-DRILL = Path(__file__).parents[1] / "data" / "restart"
-T0 = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
+DRILL = Path(__file__).parent / "data" / "restart"
 
 
 def drill_people(tier1: int = 6, tier2: int = 4) -> list[Person]:
@@ -70,8 +68,3 @@ def make_harness(uow_factory, people: list[Person], clock: FakeClock | None = No
         Dispatcher(uow_factory, clock, incidents, chat, sms, voice, worker="test"),
         uow_factory,
     )
-
-
-@pytest.fixture
-def drill(uow_factory) -> Harness:
-    return make_harness(uow_factory, drill_people())
