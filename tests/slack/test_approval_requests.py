@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.adapters.slack.text import escape
 from incident_bot.domain.commands import ApproveMessage
 from incident_bot.domain.messages import VersionStatus
@@ -33,7 +33,7 @@ def approve_buttons(fake: FakeSlack, user: str) -> dict[str, dict[str, Any]]:
     for message in dm_messages(fake, user):
         for block in message["blocks"]:
             for element in block.get("elements", []) if block["type"] == "actions" else []:
-                if element["action_id"] == views.MESSAGE_APPROVE:
+                if element["action_id"] == kit.MESSAGE_APPROVE:
                     found[element["value"]] = message
     return found
 
@@ -57,7 +57,7 @@ def test_every_approver_is_asked_in_a_dm_for_each_version_one_and_the_button_app
             assert escape(v1.texts["en"]) in section_texts(dm)
 
     for user, stamp in ((KWAME, "1.1"), (SAM, "1.2")):
-        slack_post(server, action_form(fake_slack, user, views.MESSAGE_APPROVE,
+        slack_post(server, action_form(fake_slack, user, kit.MESSAGE_APPROVE,
                                        f"{incident_id}|{SMS}|1", action_ts=stamp))
     assert wait_for(lambda: edge.services.incidents.incident(incident_id).messages.get(SMS)
                     .version(1).status is VersionStatus.APPROVED)

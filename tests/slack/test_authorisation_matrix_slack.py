@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from incident_bot.adapters.directory_import import parse_directory
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.domain import commands as c
 from incident_bot.domain.directory import Person
 from incident_bot.domain.incident_model import Incident
@@ -309,12 +309,12 @@ def _prepare_close(run: Run, allowed: bool) -> None:
 
 def _cannot_do(run: Run) -> None:
     """The button opens a modal asking why; the refusal (if any) comes after it, by DM."""
-    run.click(views.TASK_CANNOT, service_matrix.TASK)
+    run.click(kit.TASK_CANNOT, service_matrix.TASK)
     wait_for(lambda: len(run.fake.calls_to("views.open")) > run.views_before or run.answers())
     if run.answers():  # the button itself refused
         return
     run.reply = ""  # a modal has no response_url
-    run.submit(views.CANNOT_DO_MODAL, f"{run.incident_id}|{service_matrix.TASK}",
+    run.submit(kit.CANNOT_DO_MODAL, f"{run.incident_id}|{service_matrix.TASK}",
                {"reason": {"reason": {"type": "plain_text_input", "value": "on leave"}}})
 
 
@@ -347,7 +347,7 @@ CASES = [
               lambda run, before, after: len(after.messages.get(service_matrix.MESSAGE).versions)
               > len(before.messages.get(service_matrix.MESSAGE).versions)),
     SlackCase("button: approve a message version", lambda pb: set(_button_message(pb).approvers),
-              lambda run: run.click(views.MESSAGE_APPROVE, _button_message(run.playbook).id, "1"),
+              lambda run: run.click(kit.MESSAGE_APPROVE, _button_message(run.playbook).id, "1"),
               lambda run, before, after: run.person.key in
               [a.by for a in _version(after, _button_message(run.playbook).id, 1).approvals]),
     SlackCase("/incident brief done",
@@ -367,7 +367,7 @@ CASES = [
               lambda run, before, after: _step(
                   after, service_matrix._overridable(run.playbook).id) == "open"),
     SlackCase("button: acknowledge a task", _shared("acknowledge a task"),
-              lambda run: run.click(views.TASK_ACK, service_matrix.TASK),
+              lambda run: run.click(kit.TASK_ACK, service_matrix.TASK),
               lambda run, before, after: _task(after, service_matrix.TASK) == "acknowledged",
               prepare=_prepare_task),
     SlackCase("button: can't do a task (and its modal)", _shared("acknowledge a task"),
@@ -375,21 +375,21 @@ CASES = [
               lambda run, before, after: _task(after, service_matrix.TASK) == "cannot_do",
               prepare=_prepare_task),
     SlackCase("button: mark a task done", _shared("acknowledge a task"),
-              lambda run: run.click(views.TASK_DONE, service_matrix.TASK),
+              lambda run: run.click(kit.TASK_DONE, service_matrix.TASK),
               lambda run, before, after: _task(after, service_matrix.TASK) == "done",
               prepare=_prepare_task),
     SlackCase("button: open a contact's number",
               lambda pb: {_round_tier(pb).caller_role or "", _round_tier(pb).backup_role or ""},
-              lambda run: run.click(views.CALL_OPEN, _contact(run)),
+              lambda run: run.click(kit.CALL_OPEN, _contact(run)),
               lambda run, before, after: _opened_with_phone(run), prepare=_prepare_round),
     SlackCase("button: accept a call list", lambda pb: {_round_tier(pb).caller_role or ""},
-              lambda run: run.click(views.CALL_ACCEPT, _target_list(run).id),
+              lambda run: run.click(kit.CALL_ACCEPT, _target_list(run).id),
               lambda run, before, after: _list_of(after, _round_tier(run.playbook).number,
                                                   _target_list(run).id).status.value
               == "accepted", prepare=_prepare_round),
     SlackCase("button: record a call outcome",
               lambda pb: {_round_tier(pb).caller_role or "", pb.coordinator or ""},
-              lambda run: run.click(views.OUTCOME_PREFIX + "reached", _contact(run)),
+              lambda run: run.click(kit.OUTCOME_PREFIX + "reached", _contact(run)),
               lambda run, before, after: _contact_round(after, run.playbook, _contact(run))
               .last_outcome == "reached", prepare=_prepare_round),
     SlackCase("/incident compromised", _shared("mark the timeline compromised"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.domain.commands import SetE0
 from incident_bot.entrypoints.slack.app import wire
 from incident_bot.entrypoints.slack.edge import SlackEdge
@@ -102,7 +102,7 @@ def test_a_moved_e0_shows_in_the_pinned_header(
     clock.advance(seconds=3)
     drain(edge)
 
-    now = views.header_blocks(edge.services.incidents.view(incident_id))
+    now = kit.header_blocks(edge.services.incidents.view(incident_id))
     assert header(fake_slack, incident_id) != before
     assert header(fake_slack, incident_id) == "\n".join(
         str(b.get("text", {}).get("text", "")) for b in now)

@@ -3,7 +3,7 @@ ephemerally what failed. Signed requests into the running app."""
 
 from __future__ import annotations
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.support import Server, action_form, command_form, slack_post, wait_for
@@ -29,7 +29,7 @@ def test_a_cant_do_form_slack_does_not_open_is_explained_to_the_person(
     task_id, _, user = waiting_task(edge, incident_id)
     fake_slack.fail_next("views.open", status=503)
 
-    reply = slack_post(server, action_form(fake_slack, user, views.TASK_CANNOT,
+    reply = slack_post(server, action_form(fake_slack, user, kit.TASK_CANNOT,
                                            f"{incident_id}|{task_id}"))
 
     assert reply.status == 200

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.domain.classification import marking_in
 from incident_bot.domain.decision_log import verify_chain
 from incident_bot.entrypoints.cli.incidents import _json_default, export_incident
@@ -223,7 +223,7 @@ def test_an_approve_button_whose_version_is_not_a_number_is_refused_ephemerally(
     approver = edge.services.incidents.incident(incident_id).people["nb-pol-05"].slack_user_id
     assert approver is not None
 
-    slack_post(server, action_form(fake_slack, approver, views.MESSAGE_APPROVE,
+    slack_post(server, action_form(fake_slack, approver, kit.MESSAGE_APPROVE,
                                    f"{incident_id}|ring-round-script|NaN"))
 
     (answered,) = wait_for(lambda: fake_slack.replies("a"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.support import (
@@ -65,10 +65,10 @@ def test_naming_a_hidden_incident_reads_as_naming_a_missing_one(
 
 
 @pytest.mark.parametrize(("action_id", "value"), [
-    (views.MESSAGE_APPROVE, "{incident}|public-holding-statement|1"),
-    (views.TASK_ACK, "{incident}|brief-council-leader"),
-    (views.CALL_ACCEPT, "{incident}|t1-1"),
-    (views.CALL_OPEN, "{incident}|nb-ki-01"),
+    (kit.MESSAGE_APPROVE, "{incident}|public-holding-statement|1"),
+    (kit.TASK_ACK, "{incident}|brief-council-leader"),
+    (kit.CALL_ACCEPT, "{incident}|t1-1"),
+    (kit.CALL_OPEN, "{incident}|nb-ki-01"),
 ], ids=["approve", "acknowledge", "accept a call list", "open a contact"])
 def test_a_button_naming_a_hidden_incident_reads_as_naming_a_missing_one(
         server: Server, fake_slack: FakeSlack, edge: SlackEdge, action_id: str,

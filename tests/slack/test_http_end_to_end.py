@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.domain.commands import ApproveMessage
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
@@ -158,11 +158,11 @@ def test_caller_outcome_button_moves_the_ring_round_on(
     contact = call_list.contacts[0]
     assert caller is not None
 
-    slack_post(server, action_form(fake_slack, caller, views.CALL_ACCEPT,
+    slack_post(server, action_form(fake_slack, caller, kit.CALL_ACCEPT,
                                    f"{incident_id}|{call_list.id}", action_ts="1.1"))
     wait_for(lambda: edge.services.incidents.incident(incident_id).ringround.tiers[1]
              .lists[0].status.value == "accepted")
-    slack_post(server, action_form(fake_slack, caller, views.OUTCOME_PREFIX + "reached",
+    slack_post(server, action_form(fake_slack, caller, kit.OUTCOME_PREFIX + "reached",
                                    f"{incident_id}|{contact}", action_ts="1.2"))
 
     assert wait_for(lambda: edge.services.incidents.view(incident_id).tiers[1].reached) == 1
@@ -173,7 +173,7 @@ def test_task_acknowledge_button_acks_the_task(
     incident_id = start_incident(server, fake_slack, edge)
     task_id, _, user = waiting_task(edge, incident_id)
 
-    reply = slack_post(server, action_form(fake_slack, user, views.TASK_ACK,
+    reply = slack_post(server, action_form(fake_slack, user, kit.TASK_ACK,
                                            f"{incident_id}|{task_id}"))
 
     assert reply.status == 200
@@ -186,7 +186,7 @@ def test_answered_task_dm_loses_its_buttons(
     incident_id = start_incident(server, fake_slack, edge)
     task_id, _, user = waiting_task(edge, incident_id)
 
-    slack_post(server, action_form(fake_slack, user, views.TASK_ACK, f"{incident_id}|{task_id}"))
+    slack_post(server, action_form(fake_slack, user, kit.TASK_ACK, f"{incident_id}|{task_id}"))
 
     (replaced,) = wait_for(lambda: fake_slack.replies("a"))
     assert replaced.args["replace_original"] is True
@@ -206,11 +206,11 @@ def test_dashboard_update_shows_the_outcome_and_the_acknowledged_task(
     assert assignee is not None
     clock.advance(seconds=5)
 
-    slack_post(server, action_form(fake_slack, caller, views.CALL_ACCEPT,
+    slack_post(server, action_form(fake_slack, caller, kit.CALL_ACCEPT,
                                    f"{incident_id}|{call_list.id}", action_ts="2.1"))
-    slack_post(server, action_form(fake_slack, caller, views.OUTCOME_PREFIX + "reached",
+    slack_post(server, action_form(fake_slack, caller, kit.OUTCOME_PREFIX + "reached",
                                    f"{incident_id}|{call_list.contacts[0]}", action_ts="2.2"))
-    slack_post(server, action_form(fake_slack, assignee, views.TASK_ACK,
+    slack_post(server, action_form(fake_slack, assignee, kit.TASK_ACK,
                                    f"{incident_id}|{task.id}", action_ts="2.3"))
     wait_for(lambda: edge.services.incidents.view(incident_id).tiers[1].reached == 1
              and any(t.id == task.id and t.status == "acknowledged"

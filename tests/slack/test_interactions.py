@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.support import (
@@ -49,7 +49,7 @@ def test_start_without_arguments_opens_the_start_modal(
     slack_post(server, command_form(fake_slack, "start"))
 
     (opened,) = wait_for(lambda: fake_slack.calls_to("views.open"))
-    assert opened.args["view"]["callback_id"] == views.START_MODAL
+    assert opened.args["view"]["callback_id"] == kit.START_MODAL
     assert edge.services.incidents.open_incident_ids() == []
 
 
@@ -64,7 +64,7 @@ def test_start_modal_submission_starts_the_incident(
                                                     "selected_option": None}},
               "summary": {"summary": {"type": "plain_text_input", "value": "Two addresses"}}}
 
-    reply = slack_post(server, submission_form(fake_slack, COMMANDER, views.START_MODAL,
+    reply = slack_post(server, submission_form(fake_slack, COMMANDER, kit.START_MODAL,
                                                "trig-modal", values))
 
     assert reply.status == 200
@@ -79,10 +79,10 @@ def test_cant_do_opens_a_modal_that_asks_why(
     incident_id = start_incident(server, fake_slack, edge)
     task_id, _, user = waiting_task(edge, incident_id)
 
-    slack_post(server, action_form(fake_slack, user, views.TASK_CANNOT, f"{incident_id}|{task_id}"))
+    slack_post(server, action_form(fake_slack, user, kit.TASK_CANNOT, f"{incident_id}|{task_id}"))
 
     (opened,) = wait_for(lambda: fake_slack.calls_to("views.open"))
-    assert opened.args["view"]["callback_id"] == views.CANNOT_DO_MODAL
+    assert opened.args["view"]["callback_id"] == kit.CANNOT_DO_MODAL
     assert opened.args["view"]["private_metadata"] == f"{incident_id}|{task_id}"
 
 
@@ -92,7 +92,7 @@ def test_cant_do_submission_without_a_reason_is_refused_in_the_modal(
     task_id, _, user = waiting_task(edge, incident_id)
 
     reply = slack_post(server, submission_form(
-        fake_slack, user, views.CANNOT_DO_MODAL, f"{incident_id}|{task_id}",
+        fake_slack, user, kit.CANNOT_DO_MODAL, f"{incident_id}|{task_id}",
         {"reason": {"reason": {"type": "plain_text_input", "value": "  "}}}))
 
     assert reply.json()["response_action"] == "errors"
@@ -105,7 +105,7 @@ def test_cant_do_submission_with_a_reason_marks_the_task(
     task_id, _, user = waiting_task(edge, incident_id)
 
     slack_post(server, submission_form(
-        fake_slack, user, views.CANNOT_DO_MODAL, f"{incident_id}|{task_id}",
+        fake_slack, user, kit.CANNOT_DO_MODAL, f"{incident_id}|{task_id}",
         {"reason": {"reason": {"type": "plain_text_input", "value": "on leave"}}}))
 
     assert wait_for(lambda: task_status(edge, incident_id, task_id) == "cannot_do")
@@ -116,7 +116,7 @@ def test_done_button_completes_the_task(
     incident_id = start_incident(server, fake_slack, edge)
     task_id, _, user = waiting_task(edge, incident_id)
 
-    slack_post(server, action_form(fake_slack, user, views.TASK_DONE, f"{incident_id}|{task_id}"))
+    slack_post(server, action_form(fake_slack, user, kit.TASK_DONE, f"{incident_id}|{task_id}"))
 
     assert wait_for(lambda: task_status(edge, incident_id, task_id) == "done")
 
@@ -126,7 +126,7 @@ def test_a_stranger_clicking_a_task_button_gets_an_ephemeral_refusal(
     incident_id = start_incident(server, fake_slack, edge)
     task_id, _, _ = waiting_task(edge, incident_id)
 
-    slack_post(server, action_form(fake_slack, "U0NOBODY01", views.TASK_ACK,
+    slack_post(server, action_form(fake_slack, "U0NOBODY01", kit.TASK_ACK,
                                    f"{incident_id}|{task_id}"))
 
     answer = wait_for(lambda: fake_slack.replies("a"))[0].args
@@ -141,7 +141,7 @@ def test_approve_button_approves_the_message_version(
     approver = edge.services.incidents.incident(incident_id).people["nb-pol-05"]  # police_comms
     assert approver.slack_user_id is not None
 
-    slack_post(server, action_form(fake_slack, approver.slack_user_id, views.MESSAGE_APPROVE,
+    slack_post(server, action_form(fake_slack, approver.slack_user_id, kit.MESSAGE_APPROVE,
                                    f"{incident_id}|ring-round-script|1"))
 
     def approvals() -> int:
@@ -180,7 +180,7 @@ def test_caller_opening_a_contact_sees_the_number_in_a_modal_and_it_is_audited(
     assert person is not None
     assert person.phone is not None
 
-    slack_post(server, action_form(fake_slack, caller, views.CALL_OPEN, f"{incident_id}|{contact}"))
+    slack_post(server, action_form(fake_slack, caller, kit.CALL_OPEN, f"{incident_id}|{contact}"))
 
     (opened,) = wait_for(lambda: fake_slack.calls_to("views.open"))
     assert person.phone in json.dumps(opened.args["view"])
@@ -194,7 +194,7 @@ def test_someone_else_opening_a_contact_is_refused(
     incident_id = open_ring_round(server, fake_slack, edge)
     contact = edge.services.incidents.incident(incident_id).ringround.tiers[1].lists[0].contacts[0]
 
-    slack_post(server, action_form(fake_slack, OUTSIDER, views.CALL_OPEN,
+    slack_post(server, action_form(fake_slack, OUTSIDER, kit.CALL_OPEN,
                                    f"{incident_id}|{contact}"))
 
     answer = wait_for(lambda: fake_slack.replies("a"))[0].args
@@ -252,7 +252,7 @@ def test_cant_do_refusal_after_the_modal_closes_arrives_as_a_dm(
     task_id, _, _ = waiting_task(edge, incident_id)
 
     slack_post(server, submission_form(
-        fake_slack, OUTSIDER, views.CANNOT_DO_MODAL, f"{incident_id}|{task_id}",
+        fake_slack, OUTSIDER, kit.CANNOT_DO_MODAL, f"{incident_id}|{task_id}",
         {"reason": {"reason": {"type": "plain_text_input", "value": "not mine"}}}))
 
     dm = wait_for(lambda: [c for c in fake_slack.calls_to("chat.postMessage")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.adapters.slack.text import bar, clip, escape
 from incident_bot.entrypoints.slack.parse import (
     UsageError,
@@ -268,17 +268,17 @@ def test_clip_and_bar() -> None:
 
 
 def test_call_list_stays_within_fifty_blocks() -> None:
-    contacts = [views.ContactLine(f"c{n}", f"Contact {n}", "+44 7700 ••••01", "pending")
+    contacts = [kit.ContactLine(f"c{n}", f"Contact {n}", "+44 7700 ••••01", "pending")
                 for n in range(40)]
 
-    blocks = views.call_list_blocks("inc-1", "t1-1", "40 contacts", contacts, "script")
+    blocks = kit.call_list_blocks("inc-1", "t1-1", "40 contacts", contacts, "script")
 
     assert len(blocks) <= 50
     assert "more: use `/incident ringround`" in blocks[-1]["text"]["text"]
 
 
 def test_button_labels_and_sections_respect_slack_limits() -> None:
-    blocks = views.approval_blocks("inc-1", "m" * 300, 1, "b" * 5000, "t" * 5000)
+    blocks = kit.approval_blocks("inc-1", "m" * 300, 1, "b" * 5000, "t" * 5000)
 
     sections = [b for b in blocks if b["type"] == "section"]
     buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.domain.commands import AssignRole, RecordOutcome, SmsReceived
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
@@ -60,7 +60,7 @@ def test_a_task_done_notice_names_the_person_who_did_it(
     task_id, key, user = waiting_task(edge, incident_id)
     name = edge.services.incidents.incident(incident_id).people[key].name
 
-    slack_post(server, action_form(fake_slack, user, views.TASK_DONE, f"{incident_id}|{task_id}"))
+    slack_post(server, action_form(fake_slack, user, kit.TASK_DONE, f"{incident_id}|{task_id}"))
     wait_for(lambda: task_status(edge, incident_id, task_id) == "done")
     drain(edge)
 
@@ -79,15 +79,15 @@ def test_no_directory_key_is_shown_to_a_person_in_a_whole_incident(
 
     # tasks: one acknowledged then done, one that cannot be done
     task_id, _, user = waiting_task(edge, incident_id)
-    slack_post(server, action_form(fake_slack, user, views.TASK_ACK, f"{incident_id}|{task_id}",
+    slack_post(server, action_form(fake_slack, user, kit.TASK_ACK, f"{incident_id}|{task_id}",
                                    action_ts="3.1"))
     wait_for(lambda: task_status(edge, incident_id, task_id) == "acknowledged")
-    slack_post(server, action_form(fake_slack, user, views.TASK_DONE, f"{incident_id}|{task_id}",
+    slack_post(server, action_form(fake_slack, user, kit.TASK_DONE, f"{incident_id}|{task_id}",
                                    action_ts="3.2"))
     wait_for(lambda: task_status(edge, incident_id, task_id) == "done")
     other, _, other_user = waiting_task(edge, incident_id)
     slack_post(server, submission_form(
-        fake_slack, other_user, views.CANNOT_DO_MODAL, f"{incident_id}|{other}",
+        fake_slack, other_user, kit.CANNOT_DO_MODAL, f"{incident_id}|{other}",
         {"reason": {"reason": {"type": "plain_text_input", "value": "on leave"}}}))
     wait_for(lambda: task_status(edge, incident_id, other) == "cannot_do")
 
@@ -95,17 +95,17 @@ def test_no_directory_key_is_shown_to_a_person_in_a_whole_incident(
     call_list = incident.ringround.tiers[1].lists[0]
     caller = incident.people[call_list.holder].slack_user_id
     assert caller is not None
-    slack_post(server, action_form(fake_slack, caller, views.CALL_ACCEPT,
+    slack_post(server, action_form(fake_slack, caller, kit.CALL_ACCEPT,
                                    f"{incident_id}|{call_list.id}", action_ts="3.3"))
     wait_for(lambda: incidents.incident(incident_id).ringround.tiers[1].lists[0].status.value
              == "accepted")
     first, second = call_list.contacts[0], call_list.contacts[1]
-    slack_post(server, action_form(fake_slack, caller, views.OUTCOME_PREFIX + "reached",
+    slack_post(server, action_form(fake_slack, caller, kit.OUTCOME_PREFIX + "reached",
                                    f"{incident_id}|{first}", action_ts="3.4"))
     wait_for(lambda: any(t.reached for t in incidents.view(incident_id).tiers))
     incidents.execute(incident_id, RecordOutcome(second, "declined", call_list.holder))
     incidents.execute(incident_id, SmsReceived(second, "who is this?"))
-    slack_post(server, action_form(fake_slack, COMMANDER, views.CALL_OPEN,  # not their caller
+    slack_post(server, action_form(fake_slack, COMMANDER, kit.CALL_OPEN,  # not their caller
                                    f"{incident_id}|{second}", reply="open", action_ts="3.6"))
     assert "number" in wait_for(lambda: fake_slack.replies("open"))[0].args["text"]
 
@@ -113,7 +113,7 @@ def test_no_directory_key_is_shown_to_a_person_in_a_whole_incident(
     newcomer = next(k for k in keys if k not in incident.roles.members())
     incidents.execute(incident_id, AssignRole("caller", newcomer, incident.started_by))
     third, _, _ = waiting_task(edge, incident_id)
-    slack_post(server, action_form(fake_slack, caller, views.TASK_DONE,
+    slack_post(server, action_form(fake_slack, caller, kit.TASK_DONE,
                                    f"{incident_id}|{third}", action_ts="3.5"))
     wait_for(lambda: fake_slack.replies("a"))
     drain(edge)

@@ -3,7 +3,7 @@ and never a role they hold as the only ones who may."""
 
 from __future__ import annotations
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.support import Server, action_form, slack_post, wait_for
@@ -20,7 +20,7 @@ def test_accepting_another_callers_list_is_refused_naming_that_list_and_its_call
     me = incident.people[mine.caller]
     assert me.slack_user_id is not None
 
-    slack_post(server, action_form(fake_slack, me.slack_user_id, views.CALL_ACCEPT,
+    slack_post(server, action_form(fake_slack, me.slack_user_id, kit.CALL_ACCEPT,
                                    f"{incident_id}|{theirs.id}"))
 
     text = wait_for(lambda: fake_slack.replies("a"))[0].args["text"]

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.support import COMMANDER, Server, action_form, command_form, slack_post, wait_for
@@ -31,7 +31,7 @@ def test_an_answer_that_cannot_be_delivered_is_one_line_in_the_log(
         form = command_form(fake_slack, "status", user=COMMANDER)
         form["response_url"] = unreachable_url()
     else:
-        form = action_form(fake_slack, COMMANDER, views.TASK_ACK, "inc-missing0|no-task")
+        form = action_form(fake_slack, COMMANDER, kit.TASK_ACK, "inc-missing0|no-task")
         form["payload"] = form["payload"].replace(fake_slack.response_url("a"),
                                                   unreachable_url())
     caplog.set_level(logging.INFO)

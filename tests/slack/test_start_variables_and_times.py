@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.support import (
@@ -116,7 +116,7 @@ def test_variables_given_in_the_start_form_are_stored_exactly(
         server: Server, fake_slack: FakeSlack, edge: SlackEdge) -> None:
     lines = f"roads_affected={ROADS}\nhelpline = 0300 123 4567"
 
-    slack_post(server, submission_form(fake_slack, COMMANDER, views.START_MODAL, "trig-form",
+    slack_post(server, submission_form(fake_slack, COMMANDER, kit.START_MODAL, "trig-form",
                                        form_values(lines)))
 
     incident = edge.services.incidents.incident(only_incident(edge))
@@ -127,7 +127,7 @@ def test_variables_given_in_the_start_form_are_stored_exactly(
 
 def test_an_unknown_variable_in_the_start_form_is_shown_under_the_field(
         server: Server, fake_slack: FakeSlack, edge: SlackEdge) -> None:
-    reply = slack_post(server, submission_form(fake_slack, COMMANDER, views.START_MODAL,
+    reply = slack_post(server, submission_form(fake_slack, COMMANDER, kit.START_MODAL,
                                                "trig-form", form_values("road=Elm Street")))
 
     assert reply.json()["response_action"] == "errors"
@@ -158,7 +158,7 @@ def test_key_messages_state_t0_in_uk_time(
 
 def test_t0_typed_in_the_start_form_is_uk_time(
         server: Server, fake_slack: FakeSlack, edge: SlackEdge) -> None:
-    slack_post(server, submission_form(fake_slack, COMMANDER, views.START_MODAL, "trig-form",
+    slack_post(server, submission_form(fake_slack, COMMANDER, kit.START_MODAL, "trig-form",
                                        form_values("")))
 
     view = edge.services.incidents.view(only_incident(edge))

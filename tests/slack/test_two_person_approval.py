@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from incident_bot.adapters.directory_import import parse_directory
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.domain.messages import Version, VersionStatus
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
@@ -30,7 +30,7 @@ def give_the_author_both_approver_roles(edge: SlackEdge) -> None:
 
 def click_approve(server: Server, fake: FakeSlack, user: str, incident_id: str,
                   reply: str) -> None:
-    slack_post(server, action_form(fake, user, views.MESSAGE_APPROVE,
+    slack_post(server, action_form(fake, user, kit.MESSAGE_APPROVE,
                                    f"{incident_id}|{MESSAGE}|2", reply=reply,
                                    action_ts=f"1700000001.{CLICKS.index(reply):06d}"))
 

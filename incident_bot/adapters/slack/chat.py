@@ -21,7 +21,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.adapters.slack.dashboard import (
     DASHBOARD_EVENT,
     HEADER_EVENT,
@@ -137,12 +137,12 @@ class SlackChat:
     def _render(self, notify: Notify, incident_id: str) -> list[dict[str, Any]]:
         data, dm = notify.data, notify.channel is OutboxChannel.SLACK_DM
         if dm and notify.purpose in TASK_PROMPTS and "task" in data:
-            return views.task_blocks(incident_id, str(data["task"]), notify.body)
+            return kit.task_blocks(incident_id, str(data["task"]), notify.body)
         if dm and notify.purpose == "ringround.list" and "list" in data:
             return self._call_list(notify, incident_id)
         if dm and notify.purpose == "message.approval_needed" and "message" in data:
             return self._approval(notify, incident_id)
-        return views.notice_blocks(notify.body)
+        return kit.notice_blocks(notify.body)
 
     def _call_list(self, notify: Notify, incident_id: str) -> list[dict[str, Any]]:
         incident = self._incidents.incident(incident_id)
@@ -151,7 +151,7 @@ class SlackChat:
         script_id = str(notify.data.get("script", ""))
         current = incident.messages.get(script_id).current if script_id else None
         script = current.texts.get("en", "") if current is not None else ""
-        return views.call_list_blocks(incident_id, str(notify.data["list"]), notify.body, lines,
+        return kit.call_list_blocks(incident_id, str(notify.data["list"]), notify.body, lines,
                                       script)
 
     def _approval(self, notify: Notify, incident_id: str) -> list[dict[str, Any]]:
@@ -159,7 +159,7 @@ class SlackChat:
         state = self._incidents.incident(incident_id).messages.get(message_id)
         version = next((v for v in state.versions if v.number == number), None)
         text = version.texts.get("en", "") if version is not None else ""
-        return views.approval_blocks(incident_id, message_id, number, notify.body, text)
+        return kit.approval_blocks(incident_id, message_id, number, notify.body, text)
 
     # ---- the incident channel -------------------------------------------------------------
 
@@ -173,7 +173,7 @@ class SlackChat:
             if (p := incident.people.get(key)) is not None and p.slack_user_id]
         self._invite(channel, members)
         view = self._incidents.view(incident_id)
-        shown = views.channel_views(view)
+        shown = kit.channel_views(view)
         posted = posted_before(self._client, channel) if address is not None else {}
         header = posted.get(HEADER_EVENT) or self._post(
             channel, HEADER_EVENT, incident_id, f"{view.classification}: {escape(view.title)}",
@@ -250,7 +250,7 @@ class SlackChat:
         return channel
 
 
-def contact_line(incident: Incident, key: str) -> views.ContactLine:
+def contact_line(incident: Incident, key: str) -> kit.ContactLine:
     """A contact as a caller sees it in the list: name, masked number (incident.people holds
     masked numbers only), and where the ring-round is with them."""
     person = incident.people.get(key)
@@ -259,5 +259,5 @@ def contact_line(incident: Incident, key: str) -> views.ContactLine:
         contact = round_.contacts.get(key)
         if contact is not None:
             state = contact.last_outcome or contact.state.value
-    return views.ContactLine(key, person.name if person else key,
+    return kit.ContactLine(key, person.name if person else key,
                              person.phone if person and person.phone else "(no number)", state)

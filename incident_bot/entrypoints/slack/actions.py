@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from incident_bot.adapters.slack import blocks as views
+from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.adapters.slack.errors import form_failed, open_view
 from incident_bot.adapters.slack.text import escape
 from incident_bot.domain import commands as c
@@ -32,14 +32,14 @@ from incident_bot.service.variables import refuse_unknown
 log = logging.getLogger("incident_bot.slack.actions")
 
 Body = dict[str, Any]
-OUTCOME = re.compile(re.escape(views.OUTCOME_PREFIX) + r"[a-z_]+")
+OUTCOME = re.compile(re.escape(kit.OUTCOME_PREFIX) + r"[a-z_]+")
 
 
 def register(app: App, edge: SlackEdge) -> None:
     simple: dict[str, Callable[[str, str, str], Command]] = {
-        views.TASK_ACK: lambda _inc, task, by: c.AckTask(task, by),
-        views.TASK_DONE: lambda _inc, task, by: c.CompleteTask(task, by),
-        views.CALL_ACCEPT: lambda _inc, list_id, by: c.AcceptCallList(caller_key=by, by=by,
+        kit.TASK_ACK: lambda _inc, task, by: c.AckTask(task, by),
+        kit.TASK_DONE: lambda _inc, task, by: c.CompleteTask(task, by),
+        kit.CALL_ACCEPT: lambda _inc, list_id, by: c.AcceptCallList(caller_key=by, by=by,
                                                                       list_id=list_id),
     }
     for action_id, make in simple.items():
@@ -48,18 +48,18 @@ def register(app: App, edge: SlackEdge) -> None:
     @app.action(OUTCOME)
     def outcome(ack: Ack, body: Body, action: Body, respond: Respond) -> None:
         ack()
-        code = action["action_id"].removeprefix(views.OUTCOME_PREFIX)
+        code = action["action_id"].removeprefix(kit.OUTCOME_PREFIX)
         edge.later(lambda: _guarded(respond, lambda: _run_on(
             edge, body, action, lambda _i, contact, by: c.RecordOutcome(contact, code, by))))
 
-    @app.action(views.TASK_CANNOT)
+    @app.action(kit.TASK_CANNOT)
     def cannot_do(ack: Ack, body: Body, action: Body, client: WebClient,
                   respond: Respond) -> None:
         ack()
         incident_id, task_id = split_value(action["value"], 2)
-        _open_form(respond, client, body, views.cannot_do_modal(incident_id, task_id))
+        _open_form(respond, client, body, kit.cannot_do_modal(incident_id, task_id))
 
-    @app.view(views.CANNOT_DO_MODAL)
+    @app.view(kit.CANNOT_DO_MODAL)
     def cannot_do_submitted(ack: Ack, body: Body, view: Body, client: WebClient) -> None:
         reason = view["state"]["values"]["reason"]["reason"].get("value") or ""
         if not reason.strip():
@@ -74,18 +74,18 @@ def register(app: App, edge: SlackEdge) -> None:
             return ""
         edge.later(lambda: _reply_in_dm(client, user, _guarded_text(run)))
 
-    @app.action(views.MESSAGE_APPROVE)
+    @app.action(kit.MESSAGE_APPROVE)
     def approve(ack: Ack, body: Body, action: Body, respond: Respond) -> None:
         ack()
         edge.later(lambda: _guarded(respond, lambda: _approve(edge, body, action)))
 
-    @app.action(views.CALL_OPEN)
+    @app.action(kit.CALL_OPEN)
     def open_contact(ack: Ack, body: Body, action: Body, respond: Respond,
                      client: WebClient) -> None:
         ack()
         _guarded(respond, lambda: _show_contact(edge, client, body, action, respond))
 
-    @app.view(views.START_MODAL)
+    @app.view(kit.START_MODAL)
     def start_submitted(ack: Ack, body: Body, view: Body, client: WebClient) -> None:
         values = {k: next(iter(v.values())) for k, v in view["state"]["values"].items()}
         fields = {k: (v.get("selected_option") or {}).get("value") or v.get("value") or ""
@@ -105,7 +105,7 @@ def register(app: App, edge: SlackEdge) -> None:
                                             variables))))
 
 
-DONE_LABELS = {views.TASK_ACK: "Acknowledged", views.TASK_DONE: "Done"}
+DONE_LABELS = {kit.TASK_ACK: "Acknowledged", kit.TASK_DONE: "Done"}
 
 
 def _button(edge: SlackEdge, make: Callable[[str, str, str], Command]) -> Callable[..., None]:
@@ -119,7 +119,7 @@ def _button(edge: SlackEdge, make: Callable[[str, str, str], Command]) -> Callab
         if done and label:  # the task DM loses its buttons: it has been answered
             original = str(body.get("message", {}).get("text", ""))
             reply(respond, replace_original=True, text=f"{original} — {label}",
-                    blocks=views.answered_blocks(original, label))
+                    blocks=kit.answered_blocks(original, label))
     return listener
 
 
@@ -161,7 +161,7 @@ def _show_contact(edge: SlackEdge, client: WebClient, body: Body, action: Body,
     edge.services.incidents.target(by, Read.COMMAND, incident_id)  # hidden reads as missing
     person = edge.services.incidents.reveal_contact(incident_id, contact, by)
     phone = person.phone if person and person.phone else "(no number)"
-    _open_form(respond, client, body, views.contact_modal(person.name if person else contact,
+    _open_form(respond, client, body, kit.contact_modal(person.name if person else contact,
                                                           phone))
 
 
