@@ -104,6 +104,17 @@ class FakeTwilio(LoopbackServer):
         self.messages: list[dict[str, Any]] = []
         self.calls: list[dict[str, Any]] = []
         self._inbound = 0  # inbound messages so far: their SIDs (the fault stream stays put)
+        self._serving = 0  # API requests being handled now
+
+    @property
+    def in_flight(self) -> int:
+        """API requests the fake is handling now (a test moving its clock waits for none)."""
+        with self._lock:
+            return self._serving
+
+    def _serving_one(self, delta: int) -> None:
+        with self._lock:
+            self._serving += delta
 
     # ---- lifecycle (start, stop, context manager: LoopbackServer) --------------------------
 
@@ -333,13 +344,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         parts = urlsplit(self.path)
-        status, headers, body = self.fake.handle(
-            method, parts.path, _flat(parse_qs(parts.query)), _flat(parse_qs(read_body(self))),
-            self.headers.get("Authorization"))
+        self.fake._serving_one(+1)
         try:
+            status, headers, body = self.fake.handle(
+                method, parts.path, _flat(parse_qs(parts.query)),
+                _flat(parse_qs(read_body(self))), self.headers.get("Authorization"))
             send_json(self, status, body, headers)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up waiting (a timeout test)
+        finally:
+            self.fake._serving_one(-1)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: request lines carry phone numbers in their query strings."""

@@ -393,6 +393,9 @@ class Chaos:
             self.engine, self.incident_id))
         survivors = {b.worker for b in self.live() if b is not victim}
         wait_for(lambda: not leased_by(self.engine, survivors), "the survivors' work in hand")
+        # A send the dead bot had written before it died is still Twilio's to accept, at this
+        # instant: stamped after the clock moved, it would count against the next second's pace.
+        wait_for(lambda: self.twilio.in_flight == 0, "the fake's requests in hand")
         began = time.monotonic()
         # The dead bot's leases run out meanwhile. (Moving the clock while a survivor is still
         # sending would stamp its sends with the new time, as if granted then.)
