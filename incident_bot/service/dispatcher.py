@@ -299,13 +299,12 @@ class Dispatcher:
             with self._uow_factory() as uow:
                 person = uow.directory.get(item.notify.recipient)
             return person.slack_user_id if person else None
-        # An incident's channel never changes once it exists, and reading it means decoding the
-        # whole incident: remember it.
+        # An incident's channel never changes once it exists: remember it. Until then, read it
+        # through the service, which decodes an incident once per stored version.
         known = self._channels.get(item.incident_id)
         if known is not None:
             return known
-        with self._uow_factory() as uow:
-            channel_id = uow.incidents.get(item.incident_id).incident.channel_id
+        channel_id = self._incidents.incident(item.incident_id).channel_id
         if channel_id:
             self._channels[item.incident_id] = str(channel_id)
         return str(channel_id) if channel_id else None

@@ -186,13 +186,14 @@ class IncidentService:
         otherwise."""
         with self._uow_factory() as uow:
             item = uow.outbox.get(outbox_id)
-        if item is None or item.notify.channel != channel:
-            raise NotFoundError(f"no {channel.value} delivery {outbox_id}")
-        if sid is not None and not self._holds_sid(item, sid):
-            raise NotFoundError(f"delivery {outbox_id} is not Twilio's {sid[:40]!r}")
+            if item is None or item.notify.channel != channel:
+                raise NotFoundError(f"no {channel.value} delivery {outbox_id}")
+            if sid is not None and not self._holds_sid(uow, item, sid):
+                raise NotFoundError(f"delivery {outbox_id} is not Twilio's {sid[:40]!r}")
         return item
 
-    def _holds_sid(self, item: OutboxItem, sid: str) -> bool:
+    @staticmethod
+    def _holds_sid(uow: UnitOfWork, item: OutboxItem, sid: str) -> bool:
         """Whether Twilio's ``sid`` is the delivery's. A callback can come before the sender
         recorded the SID (a slow commit, or a replica that died after sending): the signed
         request names our delivery in its URL, so its SID is taken as the delivery's."""
@@ -200,9 +201,8 @@ class IncidentService:
             return False
         if item.provider_id is not None:
             return item.provider_id == sid
-        with self._uow_factory() as uow:
-            adopted = uow.outbox.adopt_provider_id(item.id, sid)
-            uow.commit()
+        adopted = uow.outbox.adopt_provider_id(item.id, sid)
+        uow.commit()
         if adopted:
             log.info("twilio.sid_adopted delivery=%s", item.id)
         return adopted
