@@ -47,8 +47,8 @@ class DirectoryRepository(Protocol):
 @dataclass
 class IncidentRecord:
     """An incident as stored: the aggregate (decoded once, on first use) and its row's columns.
-    ``stored`` is the stored form itself, for what works on it whole (the export, the
-    personal-data scrub); nothing reads its keys."""
+    ``stored`` is the stored form itself, for the export (which hands it out whole); nothing
+    reads its keys."""
 
     id: str
     playbook_id: str
