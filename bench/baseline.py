@@ -29,7 +29,7 @@ from pathlib import Path
 from bench.common import ROOT
 from incident_bot.adapters.db import SqlUnitOfWork, make_engine
 from incident_bot.domain.briefing import OpenedBy
-from incident_bot.domain.incident_model import Incident
+from incident_bot.domain.incident.model import Incident
 from incident_bot.entrypoints.exercise import (
     ExerciseConfig,
     database_file,

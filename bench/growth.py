@@ -21,8 +21,8 @@ from incident_bot.domain.commands import ApproveMessage
 from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import Notify
 from incident_bot.domain.playbook import Channel
-from incident_bot.service.handlers import StartRequest
 from incident_bot.service.ports import SendResult
+from incident_bot.service.use_cases import StartRequest
 from tests.fakes import FakeClock
 
 

@@ -31,8 +31,8 @@ from bench.common import DRILL, ROOT, scratch_database
 from incident_bot.bootstrap import Services, bootstrap
 from incident_bot.domain.commands import ApproveMessage, MarkCompromised
 from incident_bot.domain.effects import UPDATE_TS, Notify
-from incident_bot.service.handlers import StartRequest
 from incident_bot.service.ports import SendResult
+from incident_bot.service.use_cases import StartRequest
 from incident_bot.settings import load_settings
 from tests.drill import drill_people
 

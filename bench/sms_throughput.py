@@ -40,7 +40,7 @@ from incident_bot.domain.commands import ApproveMessage
 from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import Notify, OutboxChannel
 from incident_bot.domain.playbook import Channel
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from incident_bot.settings import load_settings
 from incident_bot.testing.fake_twilio import FakeTwilio, Faults
 

@@ -27,7 +27,7 @@ from incident_bot.domain.effects import ScheduleTimer
 from incident_bot.domain.playbook import Channel
 from incident_bot.domain.ringround import RED_TIMER
 from incident_bot.service.clock import SystemClock
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 
 INCIDENTS = 10
 

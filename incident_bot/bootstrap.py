@@ -31,10 +31,10 @@ from incident_bot.adapters.twilio import build_twilio_ports
 from incident_bot.errors import ConfigError
 from incident_bot.service.clock import SystemClock
 from incident_bot.service.dispatcher import Dispatcher
-from incident_bot.service.handlers import IncidentService
 from incident_bot.service.pacing import Pacing
 from incident_bot.service.ports import ChatPort, Clock, SmsPort, UnitOfWork, VoicePort
 from incident_bot.service.timers import TimerPoller
+from incident_bot.service.use_cases import IncidentService
 from incident_bot.settings import Settings, load_settings
 
 log = logging.getLogger("incident_bot.bootstrap")

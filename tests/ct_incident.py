@@ -15,7 +15,7 @@ from incident_bot.adapters.playbook_loader import load_playbooks
 from incident_bot.adapters.templates import TemplateStore
 from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Playbook
-from incident_bot.service.handlers import IncidentService, StartRequest
+from incident_bot.service.use_cases import IncidentService, StartRequest
 from tests.fakes import FakeClock
 
 ROOT = Path(__file__).parents[1]

@@ -13,8 +13,8 @@ from incident_bot.adapters.templates import TemplateStore
 from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Channel
 from incident_bot.service.dispatcher import Dispatcher
-from incident_bot.service.handlers import IncidentService
 from incident_bot.service.timers import TimerPoller
+from incident_bot.service.use_cases import IncidentService
 from tests.fakes import T0, FakeClock, RecordingChat, RecordingSms, RecordingVoice
 
 DRILL = Path(__file__).parent / "data" / "restart"

@@ -95,9 +95,19 @@ def test_each_layer_imports_only_the_layers_beneath_it():
 
 
 def test_no_module_imports_itself_back_at_run_time():
-    graph = {name: {t for t in _imports(name, path, runtime_only=True) if t in MODULES} - {name}
+    graph = {name: {t for target in _imports(name, path, runtime_only=True)
+                    for t in _loaded_with(target, name)} - {name}
              for name, path in MODULES.items()}
     assert _cycles(graph) == []
+
+
+def _loaded_with(target: str, importer: str) -> set[str]:
+    """What importing ``target`` from ``importer`` runs: the module, and first each package
+    above it that ``importer`` is not already inside (its ``__init__`` runs before it)."""
+    parts = target.split(".")
+    above = {".".join(parts[:n]) for n in range(1, len(parts))}
+    outside = {p for p in above if not f"{importer}.".startswith(f"{p}.")}
+    return {m for m in outside | {target} if m in MODULES}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -158,3 +168,11 @@ def test_the_checks_see_a_violation(tmp_path):
     assert [_callee(c) for c in ast.walk(ast.parse(source.read_text()))
             if isinstance(c, ast.Call)] == ["make_engine"]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_importing_a_submodule_from_outside_runs_its_package_first():
+    assert _loaded_with("incident_bot.domain.incident.model", "incident_bot.service.ports") == {
+        "incident_bot.domain", "incident_bot.domain.incident", "incident_bot.domain.incident.model"}
+    assert _loaded_with("incident_bot.domain.incident.model",
+                        "incident_bot.domain.incident.handlers") == {
+        "incident_bot.domain.incident.model"}

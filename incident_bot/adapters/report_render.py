@@ -14,7 +14,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from incident_bot.domain.durations import format_duration
-from incident_bot.service.after_action import (
+from incident_bot.service.reports.after_action import (
     AfterActionReport,
     DecisionLine,
     MessageDelivery,

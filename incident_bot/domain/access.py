@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from incident_bot.domain.incident_model import Incident
+from incident_bot.domain.incident.model import Incident
 
 
 class Read(StrEnum):

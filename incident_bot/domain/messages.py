@@ -4,12 +4,12 @@ Standard library only.
 A message's versions are numbered from 1 (the drafts rendered from the playbook's templates at
 start). A version never changes once written, except that a translation may be added to the
 *latest* version while it is a draft (translating an approved version makes a new draft); a
-version also records whom it was sent to for approval (:mod:`incident_bot.domain.approvals`). A
-version is approved when every approver role in the playbook has approved it; approving a
-version supersedes every earlier one. Under the playbook's two-person rule an author of a
-version (:func:`authors`) is never its only approver. Only the current approved version
-(approved, not superseded, not withdrawn) is ever used, and only in the languages it has: a
-translation of an older version is stale and :func:`text_for` never returns it.
+version also records whom it was sent to for approval
+(:mod:`incident_bot.domain.incident.approvals`). A version is approved when every approver role
+in the playbook has approved it; approving a version supersedes every earlier one. Under the
+playbook's two-person rule an author of a version (:func:`authors`) is never its only approver. Only
+the current approved version (approved, not superseded, not withdrawn) is ever used, and only in the
+languages it has: a translation of an older version is stale and :func:`text_for` never returns it.
 
 Every use is labelled ``<id>@v<n>/<lang>`` (:func:`label`) so that deliveries and briefings
 record exactly which words were used.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from incident_bot.domain.incident_model import Incident, round_context
+from incident_bot.domain.incident.model import Incident, round_context
 from incident_bot.domain.ladder import approved_text
 from incident_bot.domain.personalise import personalise
 from incident_bot.errors import NotFoundError

@@ -48,7 +48,6 @@ from incident_bot.domain.effects import (
 from incident_bot.domain.ladder import ContactRound
 from incident_bot.domain.ringround import WITHHELD, RingRound
 from incident_bot.errors import NotFoundError, PermanentProviderError, TransientProviderError
-from incident_bot.service.handlers import IncidentService
 from incident_bot.service.pacing import Pacing, fold_key, lane_key
 from incident_bot.service.ports import (
     ChatPort,
@@ -59,6 +58,7 @@ from incident_bot.service.ports import (
     UnitOfWork,
     VoicePort,
 )
+from incident_bot.service.use_cases import IncidentService
 
 log = logging.getLogger("incident_bot.dispatcher")
 

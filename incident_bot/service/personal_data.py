@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from incident_bot.domain.directory import Person
-from incident_bot.domain.incident_model import Incident
+from incident_bot.domain.incident.model import Incident
 from incident_bot.errors import NotFoundError
 from incident_bot.service.ports import IncidentRecord, UnitOfWork
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypedDict
 
 from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import Notify, RecordDecision, ScheduleTimer
-from incident_bot.domain.incident_model import Incident
+from incident_bot.domain.incident.model import Incident
 
 
 class Clock(Protocol):

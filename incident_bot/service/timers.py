@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from incident_bot.domain import incident as domain
 from incident_bot.errors import IncidentBotError
-from incident_bot.service.handlers import write_effects
 from incident_bot.service.ports import Clock, DueTimer, UnitOfWork
+from incident_bot.service.use_cases import write_effects
 
 log = logging.getLogger("incident_bot.timers")
 

@@ -27,7 +27,7 @@ from incident_bot.domain.commands import (
     StandDown,
 )
 from incident_bot.domain.incident import T0_TIMER, TRANSITIONS, Incident, Status, on_timer
-from incident_bot.domain.incident_model import Event
+from incident_bot.domain.incident.model import Event
 from incident_bot.errors import NotAuthorised, RefusedError, TransitionRefused
 
 # ---- starting -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from incident_bot.adapters.db import SqlUnitOfWork, make_engine
-from incident_bot.domain.incident_model import Incident
+from incident_bot.domain.incident.model import Incident
 from incident_bot.entrypoints.exercise import (
     Behaviour,
     ExerciseConfig,

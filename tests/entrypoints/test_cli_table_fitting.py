@@ -8,7 +8,7 @@ import re
 
 from rich.console import Console, Group
 
-from incident_bot.entrypoints.cli.tables import Column, Listing
+from incident_bot.entrypoints.tables import Column, Listing
 
 COVERAGE_HEADERS = ("Tier", "Reached", "Pending", "Failed", "Opted out", "Flagged", "Total",
                     "Coverage (target)", "Median to reach", "Worst", "Target met by deadline")

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from incident_bot.domain.effects import Notify, OutboxChannel
-from incident_bot.domain.views import TierView
+from incident_bot.domain.incident.read_model import TierView
 from incident_bot.entrypoints.cli import app
 from incident_bot.entrypoints.cli.exercise import connect_hint, parse_t0
 from incident_bot.entrypoints.exercise.live import coverage_bar

@@ -15,7 +15,7 @@ from incident_bot.domain.commands import ApproveMessage
 from incident_bot.domain.decision_log import verify_chain
 from incident_bot.domain.directory import Person
 from incident_bot.entrypoints.slack.edge import SlackEdge
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from incident_bot.settings import Settings
 from incident_bot.testing.fake_slack import FakeSlack
 from incident_bot.testing.fake_twilio import FakeTwilio

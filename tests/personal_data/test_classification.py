@@ -15,7 +15,7 @@ from incident_bot.domain.classification import (
 )
 from incident_bot.domain.commands import AddTask, LogDecision, SmsReceived
 from incident_bot.errors import RefusedError
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from tests.fakes import T0
 
 # ---- domain --------------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import Notify, OutboxChannel
 from incident_bot.entrypoints.cli import app
 from incident_bot.errors import NotFoundError
-from incident_bot.service.handlers import StartRequest
 from incident_bot.service.personal_data import ERASED, erase_person, person_hash, scrub_text
+from incident_bot.service.use_cases import StartRequest
 from tests.drill import drill_people, make_harness
 from tests.fakes import T0
 

@@ -12,8 +12,8 @@ from incident_bot.adapters.db import SqlUnitOfWork, make_engine, upgrade
 from incident_bot.domain.commands import ApproveMessage, Close, StandDown
 from incident_bot.domain.decision_log import verify_chain
 from incident_bot.entrypoints.cli import app
-from incident_bot.service.handlers import StartRequest
 from incident_bot.service.personal_data import ERASED, purge_closed
+from incident_bot.service.use_cases import StartRequest
 from tests.drill import drill_people, make_harness
 from tests.fakes import T0
 

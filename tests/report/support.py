@@ -22,10 +22,10 @@ from incident_bot.domain.commands import (
 from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Playbook
 from incident_bot.errors import RefusedError
-from incident_bot.service.after_action import Records, load_records
 from incident_bot.service.dispatcher import Dispatcher
-from incident_bot.service.handlers import IncidentService
+from incident_bot.service.reports.after_action import Records, load_records
 from incident_bot.service.timers import TimerPoller
+from incident_bot.service.use_cases import IncidentService
 from tests.ct_incident import E0, T0, ct_service, start_ct
 from tests.fakes import FakeClock, RecordingChat, RecordingSms, RecordingVoice
 

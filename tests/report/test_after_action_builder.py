@@ -8,11 +8,11 @@ from collections import Counter
 
 import pytest
 
-from incident_bot.domain import views
+from incident_bot.domain.incident import read_model
 from incident_bot.domain.ladder import ContactState
 from incident_bot.domain.tasks import TaskState
-from incident_bot.service.after_action import after_action_report
-from incident_bot.service.readiness import ESCALATIONS, event_id
+from incident_bot.service.reports.after_action import after_action_report
+from incident_bot.service.reports.readiness import ESCALATIONS, event_id
 
 S = ContactState
 E164 = re.compile(r"\+\d{10,15}")
@@ -71,7 +71,7 @@ def test_the_coverage_curve_ends_at_the_share_reached(built):
 
 def test_step_times_equal_the_views_opened_and_completed_times(built, world):
     records, report = built
-    view = views.step_views(records.incident, world.clock.now())
+    view = read_model.step_views(records.incident, world.clock.now())
     assert [(s.id, s.planned_at, s.opened_at, s.completed_at) for s in report.steps] == [
         (v.id, v.planned_at, v.opened_at, v.completed_at) for v in view]
 

@@ -10,7 +10,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from incident_bot.adapters.report_render import to_html, to_markdown
-from incident_bot.service.after_action import after_action_report
+from incident_bot.service.reports.after_action import after_action_report
 
 SECTIONS = ("## Summary", "## Briefing order: planned and actual", "## Ring-round per tier",
             "## Key messages: which version reached whom", "## Tasks",

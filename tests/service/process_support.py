@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from incident_bot.adapters.db import SqlUnitOfWork
 from incident_bot.domain.commands import ApproveMessage
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from tests.drill import DRILL, Harness, drill_people, make_harness
 from tests.fakes import T0
 

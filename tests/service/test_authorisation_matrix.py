@@ -22,7 +22,7 @@ from incident_bot.domain import commands as c
 from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Level, Playbook
 from incident_bot.errors import NotAuthorised, RefusedError
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from tests.ct_incident import ct_service
 from tests.fakes import FakeClock
 from tests.figures import FIGURES

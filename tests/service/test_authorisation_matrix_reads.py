@@ -25,7 +25,7 @@ from incident_bot.domain.access import Read
 from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Channel, Playbook
 from incident_bot.errors import IncidentBotError
-from incident_bot.service.handlers import IncidentService, StartRequest
+from incident_bot.service.use_cases import IncidentService, StartRequest
 from tests.ct_incident import ct_service
 from tests.fakes import FakeClock
 from tests.figures import FIGURES

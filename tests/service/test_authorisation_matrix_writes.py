@@ -36,7 +36,7 @@ from incident_bot.domain.access import Read
 from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Playbook
 from incident_bot.errors import IncidentBotError, NotAuthorised, TransitionRefused
-from incident_bot.service.handlers import IncidentService
+from incident_bot.service.use_cases import IncidentService
 from tests.ct_incident import ct_service
 from tests.fakes import FakeClock
 from tests.figures import FIGURES

@@ -7,7 +7,7 @@ import pytest
 
 from incident_bot.domain.commands import ApproveMessage
 from incident_bot.errors import NotFoundError
-from incident_bot.service.handlers import OPEN_STATUSES, StartRequest
+from incident_bot.service.use_cases import OPEN_STATUSES, StartRequest
 from tests.fakes import T0
 
 

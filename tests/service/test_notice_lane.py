@@ -11,8 +11,8 @@ import pytest
 from incident_bot.domain.commands import ApproveMessage, MarkCompromised
 from incident_bot.domain.effects import UPDATE_TS
 from incident_bot.service.dispatcher import Dispatcher
-from incident_bot.service.handlers import StartRequest
 from incident_bot.service.pacing import Pacing
+from incident_bot.service.use_cases import StartRequest
 from tests.drill import drill_people, make_harness
 from tests.fakes import T0
 

@@ -17,7 +17,7 @@ from incident_bot.domain.ladder import ContactRound, ContactState, notice
 from incident_bot.domain.playbook import Channel, Classification
 from incident_bot.domain.ringround import TierRound
 from incident_bot.service.ports import DecisionEntry, OutboxItem
-from incident_bot.service.readiness import months_before, readiness_report
+from incident_bot.service.reports.readiness import months_before, readiness_report
 
 GOOD = Path(__file__).parents[1] / "data" / "good_playbooks"
 PLAYBOOK = load_playbook(GOOD / "small-ct.yaml", GOOD / "templates")

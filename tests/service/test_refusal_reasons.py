@@ -16,7 +16,7 @@ import pytest
 
 from incident_bot.domain.playbook import Playbook
 from incident_bot.errors import IncidentBotError, NotAuthorised
-from incident_bot.service.handlers import IncidentService
+from incident_bot.service.use_cases import IncidentService
 from tests.ct_incident import ct_service
 from tests.fakes import FakeClock
 from tests.figures import FIGURES

@@ -11,7 +11,7 @@ from incident_bot.domain.codes import confirmation_code
 from incident_bot.domain.commands import ApproveMessage, LogDecision
 from incident_bot.domain.decision_log import verify_chain
 from incident_bot.errors import NotAuthorised
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from tests.fakes import T0
 
 

@@ -34,8 +34,8 @@ from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Channel
 from incident_bot.errors import NotFoundError, RefusedError
 from incident_bot.service.dispatcher import Dispatcher
-from incident_bot.service.handlers import IncidentService, StartRequest
 from incident_bot.service.timers import TimerPoller
+from incident_bot.service.use_cases import IncidentService, StartRequest
 from tests.domain.builders import APPROVERS, E0, T0, playbook, staff
 from tests.fakes import FakeClock, RecordingChat, RecordingSms, RecordingVoice
 

@@ -28,7 +28,7 @@ from incident_bot.domain.playbook import Playbook
 from incident_bot.entrypoints.slack.app import wire
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.entrypoints.web import make_web_app
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from incident_bot.settings import load_settings
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock

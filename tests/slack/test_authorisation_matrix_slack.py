@@ -35,14 +35,14 @@ from incident_bot.adapters.directory_import import parse_directory
 from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.domain import commands as c
 from incident_bot.domain.directory import Person
-from incident_bot.domain.incident_model import Incident
+from incident_bot.domain.incident.model import Incident
 from incident_bot.domain.messages import briefing_steps_for
 from incident_bot.domain.playbook import BriefingStep, KeyMessage, Playbook, Tier
 from incident_bot.entrypoints.slack.app import wire
 from incident_bot.entrypoints.slack.edge import SlackEdge, request_incident_id
 from incident_bot.entrypoints.web import make_web_app
 from incident_bot.errors import NotFoundError
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from incident_bot.settings import load_settings
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock

@@ -21,7 +21,7 @@ from incident_bot.entrypoints.cli.incidents import _json_default, export_inciden
 from incident_bot.entrypoints.slack import slash
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.entrypoints.slack.slash import FAILED, answer
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.support import (
     COMMANDER,

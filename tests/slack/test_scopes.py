@@ -10,7 +10,7 @@ import pytest
 from incident_bot.domain.effects import Notify, OutboxChannel
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.service.channels import request_channel
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack, manifest_scopes
 from tests.fakes import FakeClock
 from tests.slack.support import drain

@@ -12,7 +12,7 @@ from incident_bot.entrypoints.cli import app
 from incident_bot.entrypoints.cli.serve import check_slack, reopen_missing_channels, web_app
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.errors import ConfigError
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.support import drain
 

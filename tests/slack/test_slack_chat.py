@@ -13,7 +13,7 @@ from incident_bot.domain.effects import UPDATE_TS, Notify, OutboxChannel
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.errors import PermanentProviderError, TransientProviderError
 from incident_bot.service.channels import dashboard_ts, request_channel
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.fakes import FakeClock
 from tests.slack.support import drain

@@ -17,7 +17,7 @@ from incident_bot.domain.commands import ApproveMessage
 from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Channel
 from incident_bot.entrypoints.twilio.webhooks import make_twilio_app
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from incident_bot.settings import Settings
 from incident_bot.testing.fake_twilio import FakeTwilio
 from tests.fakes import FakeClock, RecordingChat

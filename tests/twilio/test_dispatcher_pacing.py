@@ -13,8 +13,8 @@ from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import Notify, OutboxChannel
 from incident_bot.domain.playbook import Channel
 from incident_bot.service.dispatcher import Dispatcher
-from incident_bot.service.handlers import StartRequest
 from incident_bot.service.pacing import Pacing, grant
+from incident_bot.service.use_cases import StartRequest
 from tests.drill import drill_people, make_harness
 from tests.fakes import T0, FakeClock
 

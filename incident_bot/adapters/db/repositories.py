@@ -19,7 +19,7 @@ from incident_bot.adapters.db.tables import AuditRow, DecisionRow, IncidentRow, 
 from incident_bot.domain.decision_log import GENESIS_HASH, entry_hash, hashed_fields
 from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import RecordDecision
-from incident_bot.domain.incident_model import Incident
+from incident_bot.domain.incident.model import Incident
 from incident_bot.domain.playbook import Channel
 from incident_bot.errors import NotFoundError
 from incident_bot.service.ports import AuditEntry, DecisionEntry, IncidentRecord, UpsertReport

@@ -39,7 +39,7 @@ from incident_bot.adapters.slack.text import (
     clip,
     escape,
 )
-from incident_bot.domain.views import IncidentView, StepView, TaskView, TierView
+from incident_bot.domain.incident.read_model import IncidentView, StepView, TaskView, TierView
 
 TASK_ACK, TASK_DONE, TASK_CANNOT = "task.ack", "task.done", "task.cannot"
 CALL_ACCEPT, CALL_OPEN, OUTCOME_PREFIX = "ringround.accept", "ringround.open", "ringround.outcome."

@@ -31,11 +31,11 @@ from incident_bot.adapters.slack.dashboard import (
 from incident_bot.adapters.slack.errors import call
 from incident_bot.adapters.slack.text import MAX_FALLBACK_TEXT, clip, escape
 from incident_bot.domain.effects import UPDATE_TS, Notify, OutboxChannel
-from incident_bot.domain.incident_model import Incident
+from incident_bot.domain.incident.model import Incident
 from incident_bot.errors import PermanentProviderError, TransientProviderError
 from incident_bot.service import channels
-from incident_bot.service.handlers import IncidentService
 from incident_bot.service.ports import Clock, SendResult, UnitOfWork
+from incident_bot.service.use_cases import IncidentService
 
 log = logging.getLogger("incident_bot.slack.chat")
 

@@ -1,7 +1,7 @@
 """The incident channel's two live views of an incident — the pinned header and the
 dashboard — updated with ``chat.update``, throttled. Both are rendered from one
-:class:`~incident_bot.domain.views.IncidentView` by :func:`blocks.channel_views`, the one
-rendering path for what the channel shows. Whenever the channel is updated, the App Homes of
+:class:`~incident_bot.domain.incident.read_model.IncidentView` by :func:`blocks.channel_views`,
+the one rendering path for what the channel shows. Whenever the channel is updated, the App Homes of
 the people in the incident that changed are published again (:class:`home.Homes`).
 
 However many events arrive, an incident's channel is updated at most once every
@@ -50,8 +50,8 @@ from incident_bot.errors import (
     TransientProviderError,
 )
 from incident_bot.service import channels
-from incident_bot.service.handlers import IncidentService
 from incident_bot.service.ports import Clock, UnitOfWork
+from incident_bot.service.use_cases import IncidentService
 
 log = logging.getLogger("incident_bot.slack.dashboard")
 HEADER_EVENT, DASHBOARD_EVENT = "incident_bot_header", "incident_bot_dashboard"

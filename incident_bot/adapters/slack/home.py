@@ -18,10 +18,10 @@ from slack_sdk import WebClient
 from incident_bot.adapters.slack.blocks import home_view
 from incident_bot.adapters.slack.errors import call
 from incident_bot.domain.access import Read
-from incident_bot.domain.incident_model import Incident
-from incident_bot.domain.views import IncidentView, TaskView
+from incident_bot.domain.incident.model import Incident
+from incident_bot.domain.incident.read_model import IncidentView, TaskView
 from incident_bot.errors import ProviderError
-from incident_bot.service.handlers import IncidentService
+from incident_bot.service.use_cases import IncidentService
 
 log = logging.getLogger("incident_bot.slack.home")
 OPEN_TASK = frozenset({"waiting", "acknowledged", "blocked"})

@@ -8,15 +8,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
 from incident_bot.bootstrap import settings_from_environment
+from incident_bot.entrypoints.tables import console, err_console
 from incident_bot.errors import IncidentBotError
 from incident_bot.settings import Settings
 
-console = Console()
-err_console = Console(stderr=True)
+__all__ = ["console", "err_console", "exits_on_error", "settings", "write_output"]
 
 
 def settings() -> Settings:

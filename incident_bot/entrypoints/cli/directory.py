@@ -20,7 +20,7 @@ from incident_bot.adapters.playbook_loader import load_playbooks
 from incident_bot.bootstrap import database
 from incident_bot.domain.directory import Person
 from incident_bot.entrypoints.cli import _common
-from incident_bot.entrypoints.cli.tables import (
+from incident_bot.entrypoints.tables import (
     Column,
     Listing,
     print_json,

@@ -24,7 +24,6 @@ from incident_bot.adapters.playbook_loader import load_playbooks
 from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Playbook
 from incident_bot.entrypoints.cli import _common
-from incident_bot.entrypoints.cli.tables import print_listings
 from incident_bot.entrypoints.exercise.live import LiveView
 from incident_bot.entrypoints.exercise.manual import ManualResult, manual_round
 from incident_bot.entrypoints.exercise.reach_report import (
@@ -49,6 +48,7 @@ from incident_bot.entrypoints.exercise.session import (
     run_exercise,
 )
 from incident_bot.entrypoints.exercise.transcript import UK
+from incident_bot.entrypoints.tables import print_listings
 from incident_bot.errors import ConfigError
 from incident_bot.settings import Settings
 

@@ -25,7 +25,7 @@ from incident_bot.adapters.db import SqlUnitOfWork
 from incident_bot.bootstrap import database
 from incident_bot.domain.directory import Person, mask_phone
 from incident_bot.entrypoints.cli._common import exits_on_error, settings, write_output
-from incident_bot.entrypoints.cli.tables import Column, Listing, print_json, print_listings
+from incident_bot.entrypoints.tables import Column, Listing, print_json, print_listings
 from incident_bot.service.ports import DecisionEntry, IncidentRecord, OutboxItem
 
 log = logging.getLogger("incident_bot.cli.incidents")

@@ -13,7 +13,7 @@ from rich.markup import escape
 from incident_bot.bootstrap import database
 from incident_bot.domain.decision_log import verify_chain
 from incident_bot.entrypoints.cli._common import console, err_console, exits_on_error, settings
-from incident_bot.entrypoints.cli.tables import Column, Listing, print_listings
+from incident_bot.entrypoints.tables import Column, Listing, print_listings
 from incident_bot.service.ports import DecisionEntry
 
 app = typer.Typer(help="The decision log.", no_args_is_help=True)

@@ -13,7 +13,7 @@ from incident_bot.adapters.playbook_loader import LoadResult, load_playbooks
 from incident_bot.domain.durations import RelativeTime, format_duration
 from incident_bot.domain.playbook import Gate, Playbook, TaskDef, Tier
 from incident_bot.entrypoints.cli import _common
-from incident_bot.entrypoints.cli.tables import Column, Listing, print_listings
+from incident_bot.entrypoints.tables import Column, Listing, print_listings
 from incident_bot.errors import ConfigError, Problem
 
 app = typer.Typer(help="Check playbook files and show what a playbook contains.",

@@ -15,7 +15,11 @@ import typer
 from incident_bot.adapters.report_render import to_html, to_markdown
 from incident_bot.bootstrap import database
 from incident_bot.entrypoints.cli._common import exits_on_error, settings, write_output
-from incident_bot.service.after_action import AfterActionReport, after_action_report, load_records
+from incident_bot.service.reports.after_action import (
+    AfterActionReport,
+    after_action_report,
+    load_records,
+)
 
 
 class Format(StrEnum):

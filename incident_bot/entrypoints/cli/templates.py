@@ -15,7 +15,7 @@ from incident_bot.domain.sms import (
     smart_encode,
 )
 from incident_bot.entrypoints.cli import _common
-from incident_bot.entrypoints.cli.tables import Column, Listing, print_listings, print_note
+from incident_bot.entrypoints.tables import Column, Listing, print_listings, print_note
 from incident_bot.errors import ConfigError
 
 app = typer.Typer(help="Preview key-message templates and their SMS cost.", no_args_is_help=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from incident_bot.domain.commands import Command
-from incident_bot.domain.incident_model import Incident
+from incident_bot.domain.incident.model import Incident
 from incident_bot.domain.ladder import ContactState
 from incident_bot.entrypoints.exercise.runner import Stage
 from incident_bot.errors import NotFoundError, RefusedError

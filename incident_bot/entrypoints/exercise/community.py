@@ -22,7 +22,7 @@ from datetime import timedelta
 
 from incident_bot.domain.commands import AcceptCallList, RecordOutcome
 from incident_bot.domain.directory import Person
-from incident_bot.domain.incident_model import Incident
+from incident_bot.domain.incident.model import Incident
 from incident_bot.domain.ringround import ListStatus
 from incident_bot.entrypoints.exercise.acting import Acting, to_call
 from incident_bot.entrypoints.exercise.calling import CallSheet

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from incident_bot.domain.directory import mask_phone
-from incident_bot.domain.views import IncidentView, StepView, TierView
+from incident_bot.domain.incident.read_model import IncidentView, StepView, TierView
 from incident_bot.entrypoints.exercise.runner import Delivery, Stage
 from incident_bot.entrypoints.exercise.transcript import UK, stamp
 from incident_bot.entrypoints.exercise.transport import DEAD_NUMBER_CODE

@@ -225,7 +225,7 @@ class ManualRound:
             self._open_media()
 
     def _at_coverage(self, step: BriefingStep) -> bool:
-        """The playbook's rule (``incident_model.coverage``): reached among the contacts not
+        """The playbook's rule (``model.coverage``): reached among the contacts not
         ruled out."""
         keys = [k for k, p in self.contacts.items() if p.tier in step.audience.tiers
                 and k not in self.ruled_out]

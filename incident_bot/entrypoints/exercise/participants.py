@@ -44,7 +44,7 @@ from incident_bot.entrypoints.exercise.people import People, people_for
 from incident_bot.entrypoints.exercise.runner import Delivery, ExerciseConfig, Stage
 from incident_bot.entrypoints.exercise.transcript import UK
 from incident_bot.errors import IncidentBotError
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 
 __all__ = ["Behaviour", "Cast"]
 

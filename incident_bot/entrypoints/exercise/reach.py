@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from incident_bot.domain.incident_model import Incident
+from incident_bot.domain.incident.model import Incident
 from incident_bot.domain.ladder import REACHED_STATES, can_use
 from incident_bot.domain.playbook import Channel
 from incident_bot.entrypoints.exercise.people import People

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from incident_bot.entrypoints.cli.tables import Column, Listing
 from incident_bot.entrypoints.exercise.reach import RoundReach
+from incident_bot.entrypoints.tables import Column, Listing
 
 FRACTIONS = (0.8, 0.95, 1.0)
 HEADLINE_TIERS = (1, 2)  # the tiers the benchmark compares (issue 17)

@@ -11,10 +11,16 @@ from rich.text import Text
 
 from incident_bot.adapters import report_render
 from incident_bot.domain.durations import format_duration
-from incident_bot.entrypoints.cli.tables import Column, Listing
 from incident_bot.entrypoints.exercise.transcript import UK
-from incident_bot.service.after_action import AfterActionReport
-from incident_bot.service.readiness import Count, Gap, ReadinessReport, StepTiming, TierCoverage
+from incident_bot.entrypoints.tables import Column, Listing
+from incident_bot.service.reports.after_action import AfterActionReport
+from incident_bot.service.reports.readiness import (
+    Count,
+    Gap,
+    ReadinessReport,
+    StepTiming,
+    TierCoverage,
+)
 
 GAP_TITLES = {
     "roles": "Roles with no holder or no deputy",

@@ -32,13 +32,17 @@ from typing import TYPE_CHECKING, Protocol
 
 from incident_bot.bootstrap import Services
 from incident_bot.domain.directory import Person
-from incident_bot.domain.incident_model import Incident
+from incident_bot.domain.incident.model import Incident
 from incident_bot.domain.ladder import ContactState
 from incident_bot.domain.playbook import Playbook
 from incident_bot.entrypoints.exercise.transcript import UK, Transcript
 from incident_bot.entrypoints.exercise.transport import Delivery, ExerciseTransport
-from incident_bot.service.after_action import AfterActionReport, after_action_report, load_records
-from incident_bot.service.readiness import ReadinessReport, readiness_report
+from incident_bot.service.reports.after_action import (
+    AfterActionReport,
+    after_action_report,
+    load_records,
+)
+from incident_bot.service.reports.readiness import ReadinessReport, readiness_report
 
 if TYPE_CHECKING:
     from incident_bot.entrypoints.exercise.reach import RoundReach

@@ -20,7 +20,7 @@ from incident_bot.adapters.slack.dashboard import Dashboards
 from incident_bot.bootstrap import Services
 from incident_bot.domain.access import Read
 from incident_bot.domain.commands import Command
-from incident_bot.domain.views import IncidentView
+from incident_bot.domain.incident.read_model import IncidentView
 from incident_bot.errors import RefusedError
 
 log = logging.getLogger("incident_bot.slack")

@@ -35,7 +35,7 @@ from incident_bot.entrypoints.slack.parse import (
     parse_version,
 )
 from incident_bot.errors import NotFoundError, ProviderError, RefusedError
-from incident_bot.service.handlers import StartRequest
+from incident_bot.service.use_cases import StartRequest
 from incident_bot.service.variables import settable
 
 log = logging.getLogger("incident_bot.slack.commands")

@@ -30,7 +30,7 @@ from incident_bot.domain.directory import mask_phone
 from incident_bot.domain.effects import OutboxChannel
 from incident_bot.entrypoints.twilio.twiml import SAY_LANGUAGES, twiml_after_digit, twiml_for_call
 from incident_bot.errors import ConfigError, IncidentBotError, NotFoundError, RefusedError
-from incident_bot.service.handlers import IncidentService
+from incident_bot.service.use_cases import IncidentService
 from incident_bot.settings import Settings
 
 log = logging.getLogger("incident_bot.twilio.webhooks")

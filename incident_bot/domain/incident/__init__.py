@@ -1,5 +1,11 @@
 """An incident's response, run by the playbook: the domain's entry points.
 
+The package: this module (start, handle a command, react to a timer), :mod:`.model` (the
+aggregate and the settling every handler shares), :mod:`.handlers` (one function per command),
+:mod:`.approvals` (what waits on approval) and :mod:`.read_model` (what an incident looks like
+now, for the dashboard, the CLI and the reports). The commands themselves are
+:mod:`incident_bot.domain.commands`.
+
 ``start_incident`` builds the aggregate from a playbook snapshot, the directory and the drafts
 the service rendered; ``handle`` applies one command; ``on_timer`` reacts to a timer the domain
 scheduled. Each returns effects (timers, notices, decision-log entries) for the service to
@@ -9,8 +15,8 @@ incident exactly as it was.
 Lifecycle (the table is :data:`TRANSITIONS`): ``prebrief`` (before T0: need-to-know roles only)
 → ``active`` (at T0) → ``standing_down`` → ``closed``. Every command and timer first catches up
 with the clocks (a late ``incident.t0`` timer changes nothing that a command did not already do)
-and finally *settles* the briefing order (:func:`incident_model.settle`) and follows up what
-waits on approval (:func:`approvals.follow_up`: approval requests, held ring-round flags).
+and finally *settles* the briefing order (:func:`.model.settle`) and follows up what waits on
+approval (:func:`approvals.follow_up`: approval requests, held ring-round flags).
 """
 
 from __future__ import annotations
@@ -20,13 +26,14 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
-from incident_bot.domain import approvals, briefing, messages, ringround, tasks
+from incident_bot.domain import briefing, messages, ringround, tasks
 from incident_bot.domain.briefing import Briefing
 from incident_bot.domain.commands import PROVIDER_EVENTS, Command
 from incident_bot.domain.directory import Person, mask_phone
 from incident_bot.domain.effects import Effect, ScheduleTimer
-from incident_bot.domain.incident_commands import HANDLERS
-from incident_bot.domain.incident_model import (
+from incident_bot.domain.incident import approvals
+from incident_bot.domain.incident.handlers import HANDLERS
+from incident_bot.domain.incident.model import (
     TRANSITIONS,
     Event,
     Incident,

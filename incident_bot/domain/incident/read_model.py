@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from incident_bot.domain import briefing, messages, ringround, tasks
 from incident_bot.domain.briefing import CoverageNeed, StepStatus
-from incident_bot.domain.incident_model import Incident, coverage
+from incident_bot.domain.incident.model import Incident, coverage
 from incident_bot.domain.messages import VersionStatus
 from incident_bot.domain.serial import utc
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from incident_bot.domain import approvals, briefing, messages, ringround, tasks
+from incident_bot.domain import briefing, messages, ringround, tasks
 from incident_bot.domain.commands import (
     AcceptCallList,
     AckTask,
@@ -39,7 +39,8 @@ from incident_bot.domain.commands import (
     WithdrawMessage,
 )
 from incident_bot.domain.effects import Effect, RecordDecision
-from incident_bot.domain.incident_model import (
+from incident_bot.domain.incident import approvals
+from incident_bot.domain.incident.model import (
     TRANSITIONS,
     Event,
     Incident,

@@ -13,7 +13,7 @@ from incident_bot.domain.commands import (
     OverrideStep,
 )
 from incident_bot.domain.incident import Incident
-from incident_bot.domain.views import (
+from incident_bot.domain.incident.read_model import (
     incident_view,
     message_views,
     role_views,

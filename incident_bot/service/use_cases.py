@@ -16,12 +16,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from incident_bot.domain import incident as domain
-from incident_bot.domain import views
 from incident_bot.domain.access import Read, may_read
 from incident_bot.domain.classification import command_texts, refuse_above_official
 from incident_bot.domain.commands import Command, DeliveryReport, SmsReceived, VoiceDigit
 from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import Effect, Notify, OutboxChannel, RecordDecision, ScheduleTimer
+from incident_bot.domain.incident import read_model
 from incident_bot.domain.ladder import VOICE_PROMPT
 from incident_bot.domain.playbook import Classification, Playbook
 from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError
@@ -281,20 +281,20 @@ class IncidentService:
                 self._read_cache.popitem(last=False)
         return incident
 
-    def view(self, incident_id: str) -> views.IncidentView:
+    def view(self, incident_id: str) -> read_model.IncidentView:
         """The whole picture, unguarded: for the system (dashboards in the incident's private
         channel, the exercise runner). A person's read goes through :meth:`read`."""
-        return views.incident_view(self.incident(incident_id), self._clock.now())
+        return read_model.incident_view(self.incident(incident_id), self._clock.now())
 
     # ---- a person's reads: guarded like commands ------------------------------------------
 
     def read(self, by: str, what: Read, incident_id: str | None = None,
-             channel_id: str | None = None) -> views.IncidentView:
+             channel_id: str | None = None) -> read_model.IncidentView:
         """The incident ``by`` asks about — the one named, else the one whose channel they are
         in, else the only one open that they may see — if they may read it. A refused read is
         audited and answered exactly as a missing incident would be."""
         incident_id = self.target(by, what, incident_id, channel_id)
-        return views.incident_view(self.incident(incident_id), self._clock.now())
+        return read_model.incident_view(self.incident(incident_id), self._clock.now())
 
     def target(self, by: str, what: Read, incident_id: str | None = None,
                channel_id: str | None = None) -> str:
@@ -309,14 +309,14 @@ class IncidentService:
         return incident_id
 
     def readable_open(self, by: str, what: Read, *, audit: bool = True
-                      ) -> list[tuple[domain.Incident, views.IncidentView]]:
+                      ) -> list[tuple[domain.Incident, read_model.IncidentView]]:
         """The open incidents ``by`` may read, with their views; the others are audited
         (unless ``audit`` is False: the system refreshing what the person opened before)."""
         now = self._clock.now()
         readable, hidden = self._open_split(by)
         if hidden and audit:
             self._audit_refused_read(by, what, hidden)
-        return [(incident, views.incident_view(incident, now)) for incident in readable]
+        return [(incident, read_model.incident_view(incident, now)) for incident in readable]
 
     def _choose(self, by: str, what: Read, channel_id: str | None) -> str:
         readable, hidden = self._open_split(by)

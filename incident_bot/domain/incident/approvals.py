@@ -10,7 +10,7 @@ was sent to: nobody is asked twice for it, and someone let in later (at T0, or g
 role) is asked then. Commands that make a version say how it came to be through :func:`ask`.
 
 A tier's ring-round starts only once its script and SMS message are approved
-(:func:`incident_model.held_tiers`). When a tier's briefing step has opened and its round is
+(:func:`model.held_tiers`). When a tier's briefing step has opened and its round is
 held, the coordinator and the incident channel get a red flag, once per message version, naming
 who has not approved it: well before any rung is reached, since nobody in the tier is called.
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from incident_bot.domain import messages
 from incident_bot.domain.effects import Effect
-from incident_bot.domain.incident_model import (
+from incident_bot.domain.incident.model import (
     INCIDENT_CHANNEL,
     Incident,
     Status,

@@ -22,7 +22,9 @@ from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from incident_bot.entrypoints.cli import _common
+# The command line's output: tables and data on stdout, notes and errors on stderr.
+console = Console()
+err_console = Console(stderr=True)
 
 RULE = 3  # a column's padding on each side and the rule on its left
 _CONTROL = str.maketrans({"\t": " ", "\n": " ", "\r": " "})
@@ -53,7 +55,6 @@ class Listing:
 def print_listings(*listings: Listing) -> None:
     """Each listing as a fitted table in a terminal, or as tab-separated lines (headed by
     ``# title`` when there are several) in a pipe."""
-    console = _common.console
     for listing in listings:
         if not console.is_terminal:
             _print_plain(console, listing, titled=len(listings) > 1)
@@ -63,14 +64,14 @@ def print_listings(*listings: Listing) -> None:
 
 def print_note(text: str) -> None:
     """A line about a table (a count, a legend): beside it in a terminal, on stderr in a pipe."""
-    if _common.console.is_terminal:
-        _common.console.print(text, markup=False, highlight=False)
+    if console.is_terminal:
+        console.print(text, markup=False, highlight=False)
     else:
-        _common.err_console.print(text, markup=False, highlight=False, soft_wrap=True)
+        err_console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def print_json(records: list[dict[str, Any]]) -> None:
-    _common.console.file.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+    console.file.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
 
 
 # ---- a pipe ---------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The incident aggregate: its state, its snapshot form, and the helpers the handlers share.
 
 Entry points live in :mod:`incident_bot.domain.incident`; command handlers in
-:mod:`incident_bot.domain.incident_commands`. This module holds the data and the orchestration
+:mod:`incident_bot.domain.incident.handlers`. This module holds the data and the orchestration
 every handler needs: who is in the incident now, the contexts handed to the ring-round and tasks
 modules, notices and decision-log entries, and *settling* (opening and completing briefing steps
 as the clocks and coverage allow, and starting the ring-round of each tier whose step opens).
@@ -351,8 +351,8 @@ def on_opened(incident: Incident, change: Change, now: datetime) -> list[Effect]
 def _start_rounds(incident: Incident, tiers: tuple[int, ...], now: datetime) -> list[Effect]:
     """Start each tier's ring-round once its script and SMS have an approved version: a caller
     or a contact must never get an unapproved or empty message (the approvers were asked and
-    the coordinator is flagged: :mod:`incident_bot.domain.approvals`; approval then starts the
-    round through :func:`start_ready_rounds`)."""
+    the coordinator is flagged: :mod:`incident_bot.domain.incident.approvals`; approval then
+    starts the round through :func:`start_ready_rounds`)."""
     defined = {t.number for t in incident.playbook.tiers}
     ctx = round_context(incident, now)
     effects: list[Effect] = []

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from incident_bot.domain import ringround, views
+from incident_bot.domain import ringround
 from incident_bot.domain.directory import E164, NUMBER_CHANNELS, Person, mask_phone
 from incident_bot.domain.durations import median_duration
 from incident_bot.domain.effects import CHAT_CHANNELS
-from incident_bot.domain.incident_model import Incident
+from incident_bot.domain.incident import read_model
+from incident_bot.domain.incident.model import Incident
 from incident_bot.domain.ladder import REACHED_STATES, ContactState, effective_ladder
 from incident_bot.domain.personalise import personalise
 from incident_bot.domain.playbook import Channel, KeyMessage, Playbook, RungKind, Tier
@@ -204,7 +205,7 @@ def step_timings(incident: Incident, now: datetime) -> tuple[StepTiming, ...]:
             completed_at=v.completed_at, completed_by=_who(incident, v.completed_by),
             late_by=v.late_by, message_version=v.message_version,
         )
-        for v in views.step_views(incident, now)
+        for v in read_model.step_views(incident, now)
     )
 
 
@@ -214,7 +215,7 @@ def _who(incident: Incident, key: str | None) -> str | None:
 
 def tier_coverage(incident: Incident, now: datetime) -> tuple[TierCoverage, ...]:
     rows = []
-    for view in views.tier_views(incident, now):
+    for view in read_model.tier_views(incident, now):
         if view.number == PUBLIC_TIER and not view.started:
             continue  # the public is a broadcast, never a round
         round_ = incident.ringround.tiers.get(view.number)

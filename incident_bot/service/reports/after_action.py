@@ -26,16 +26,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from incident_bot.domain import views
 from incident_bot.domain.decision_log import ChainCheck, verify_chain
 from incident_bot.domain.durations import median_duration
 from incident_bot.domain.effects import OutboxChannel
-from incident_bot.domain.incident_model import INCIDENT_CHANNEL, Incident
+from incident_bot.domain.incident import read_model
+from incident_bot.domain.incident.model import INCIDENT_CHANNEL, Incident
 from incident_bot.domain.ladder import REACHED_STATES, ContactState
 from incident_bot.domain.ringround import TierRound, times_to_reach
 from incident_bot.domain.tasks import Task, TaskState
 from incident_bot.service.ports import DecisionEntry, OutboxItem, UnitOfWork
-from incident_bot.service.readiness import (
+from incident_bot.service.reports.readiness import (
     ESCALATIONS,
     PUBLIC_TIER,
     Count,
@@ -309,7 +309,7 @@ def step_lines(incident: Incident, as_of: datetime) -> tuple[StepLine, ...]:
                  opened_at=v.opened_at, opened_by=v.opened_by, completed_at=v.completed_at,
                  completed_by=_who(incident, v.completed_by),
                  opened_late_by=_after(v.planned_at, v.opened_at), late_by=v.late_by)
-        for v in views.step_views(incident, as_of)
+        for v in read_model.step_views(incident, as_of)
     )
 
 
