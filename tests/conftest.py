@@ -55,7 +55,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (keep if _runs_on_its_backend(item) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    # The few tests that take minutes go first, so that pytest-xdist's workers share them out
+    # at the start rather than one worker running them alone at the end.
+    items[:] = sorted(keep, key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def _runs_on_its_backend(item: pytest.Item) -> bool:

@@ -6,7 +6,8 @@ process. A commander starts the ``twilio-drill`` ring-round with signed ``/incid
 ``/incident message approve`` commands; the fake Twilio then plays the contacts (signed status
 callbacks, replies with the code, STOP, calls answered with 1 or failing; see ``People``) while
 the test SIGKILLs the bot at seeded random moments (after the n-th text or call the fake
-accepted) and starts it again, ``CHAOS_KILLS`` times (5 by default, 20 for the full run).
+accepted) and starts it again, ``CHAOS_KILLS`` times: 5 kills among 200 contacts by default,
+``CHAOS_KILLS=20 CHAOS_CONTACTS=500`` for the full run (docs/reliability.md).
 
 Afterwards every contact is in a terminal state, no timer that fell due is left, the decision
 log's hash chain verifies, and no number got one message version twice on one channel from two
@@ -24,7 +25,7 @@ import pytest
 from incident_bot.testing.fake_twilio import Faults
 from tests.chaos.harness import T0, Rates, env_int, run_chaos
 
-CONTACTS = env_int("CHAOS_CONTACTS", 500)
+CONTACTS = env_int("CHAOS_CONTACTS", 200)
 KILLS = env_int("CHAOS_KILLS", 5)
 SEED = env_int("CHAOS_SEED", 20261123)
 RATES = Rates(sms=25, voice=10)  # per simulated second (the bot's TWILIO_SEND/CALL_RATE)

@@ -4,12 +4,17 @@ app behind the real WSGI app served by waitress on 127.0.0.1, and real signed HT
 
 Time is a FakeClock starting at ``START``; background work runs when a test calls ``drain`` (no
 scheduler thread).
+
+These tests are about the Slack edge, not the store, so they run on SQLite alone (the
+``database_url`` and ``module_database_url`` below). The store's contract runs on both backends
+in ``tests/adapters/db``; ``test_http_end_to_end.py`` puts the whole Slack path on both again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -19,8 +24,21 @@ from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.entrypoints.web import make_web_app
 from incident_bot.settings import load_settings
 from incident_bot.testing.fake_slack import FakeSlack
+from tests.databases import empty_database
 from tests.fakes import FakeClock
 from tests.slack.support import ROOT, SECRET, START, TOKEN, Server, serve
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    with empty_database("sqlite", tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with empty_database("sqlite", tmp_path_factory.mktemp("module-db")) as url:
+        yield url
 
 
 @pytest.fixture

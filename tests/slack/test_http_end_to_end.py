@@ -1,14 +1,20 @@
 """Real signed HTTP requests into the running WSGI app (waitress), the real Bolt app and the real
-WebClient talking to the fake Slack; background work driven with an injected clock."""
+WebClient talking to the fake Slack; background work driven with an injected clock. Unlike the
+other Slack tests, these run on every backend (``tests/conftest.py``'s ``database_url``)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.domain.commands import ApproveMessage
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.testing.fake_slack import FakeSlack
+from tests.databases import BACKENDS, empty_database
 from tests.fakes import FakeClock
 from tests.slack.support import (
     COMMANDER,
@@ -21,6 +27,13 @@ from tests.slack.support import (
     slack_post,
     wait_for,
 )
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with empty_database(request.param, tmp_path) as url:
+        yield url
+
 
 START_TEXT = "start ct-arrests-and-searches area=Northbridge"
 
