@@ -8,9 +8,15 @@ dispatcher and the timer poller carry them out later, exactly once per key.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+# What a chat notice says, as data: a name, a count, an id, a formatted time or a list of them.
+Fact = str | int | float | tuple[str, ...]
+Facts = Mapping[str, Fact]
+VARIANT = "variant"  # Notify.facts key: which of its purpose's texts a notice is
 
 
 class OutboxChannel(StrEnum):
@@ -44,7 +50,12 @@ class ScheduleTimer:
 class Notify:
     """Deliver a message. ``key`` is the outbox's unique key, built by :func:`outbox_key` from
     incident, recipient, message version, channel and attempt: the dispatcher never delivers the
-    same key twice."""
+    same key twice.
+
+    A chat notice carries no words: its ``purpose`` (with a ``VARIANT`` in ``facts`` where one
+    purpose has several texts) and its ``facts`` (names, counts, ids, formatted times) are what
+    the service's wording module turns into ``body`` before the notice is stored. Key messages
+    (SMS, voice) carry their approved text in ``body``."""
 
     key: str
     channel: OutboxChannel
@@ -57,6 +68,7 @@ class Notify:
     valid_for: timedelta | None = None  # SMS ValidityPeriod: useless after this
     reply_code: str | None = None  # confirmation code the SMS asks for
     data: dict[str, str | int] = field(default_factory=dict)  # buttons, ids for the renderer
+    facts: Mapping[str, Fact] = field(default_factory=dict)  # a chat notice's wording input
 
     def __post_init__(self) -> None:
         if is_incident_notice(self.purpose, self.data) and self.priority > NOTICE_PRIORITY:

@@ -29,7 +29,10 @@ from incident_bot.domain.codes import mask_numbers
 from incident_bot.domain.directory import Person
 from incident_bot.domain.effects import (
     FOLD,
+    VARIANT,
     Effect,
+    Fact,
+    Facts,
     Notify,
     OutboxChannel,
     ScheduleTimer,
@@ -47,7 +50,6 @@ INCIDENT_CHANNEL = "incident"  # Notify recipient meaning the incident's Slack c
 RUNG_TIMER = "ringround.rung"
 AUTOMATIC_RUNGS = frozenset({RungKind.SMS, RungKind.VOICE, RungKind.FLAG})
 DEFAULT_RUNG_TIMEOUT = timedelta(minutes=15)  # only for a malformed rung without a timeout
-FOLD_SHOWN = 10  # replies shown in a contact's folded post, newest last
 VOICE_PROMPT = "Press 1 to confirm you have heard this message, or 2 to hear it again."
 
 
@@ -365,9 +367,7 @@ def _caller(climb: Climb) -> list[Effect]:
     back to the caller after earlier rungs (then the holder is asked to call now)."""
     effects: list[Effect] = []
     if climb.seat is not None and climb.now > climb.seat.offered_at:
-        effects += tell(climb.ctx, climb.contact, [climb.seat.holder], "ringround.call_now",
-                        f"Please call {climb.ctx.name(climb.contact.key)} now "
-                        f"(tier {climb.contact.tier}): not yet reached.")
+        effects += tell(climb.ctx, climb.contact, [climb.seat.holder], "ringround.call_now")
     return effects + start_clock(climb)
 
 
@@ -375,9 +375,7 @@ def _senior(climb: Climb) -> list[Effect]:
     holders = climb.ctx.holders_of(climb.ctx.tier(climb.contact.tier).senior_role)
     digest = hashlib.sha256(climb.contact.key.encode()).digest()
     climb.contact.senior = holders[int.from_bytes(digest[:4], "big") % len(holders)]
-    notices = tell(climb.ctx, climb.contact, [climb.contact.senior], "ringround.senior",
-                   f"Please try personally to reach {climb.ctx.name(climb.contact.key)} "
-                   f"(tier {climb.contact.tier}): the caller has not reached them.")
+    notices = tell(climb.ctx, climb.contact, [climb.contact.senior], "ringround.senior")
     return [*notices, *start_clock(climb)]
 
 
@@ -421,10 +419,9 @@ def _flag(climb: Climb) -> list[Effect]:
     untexted = (tier.sms_message is not None and can_use(climb.person, Channel.SMS)
                 and not climb.contact.opted_out
                 and approved_text(climb.ctx, tier, climb.person) is None)
-    why = f" (no approved version of {tier.sms_message} to text them)" if untexted else ""
+    why: dict[str, Fact] = {"untexted": tier.sms_message} if untexted and tier.sms_message else {}
     return raise_flag(climb.ctx, climb.contact, ContactState.FLAGGED,
-                      f"Red flag: {climb.ctx.name(climb.contact.key)} (tier {climb.contact.tier}) "
-                      f"was not reached by any rung of the ladder{why}.")
+                      {VARIANT: "unreached", **why})
 
 
 _ACTIONS: dict[RungKind, Callable[[Climb], list[Effect]]] = {
@@ -444,10 +441,10 @@ def _caller_name(climb: Climb) -> str:
 
 
 def raise_flag(ctx: RoundContext, contact: ContactRound, state: ContactState,
-               body: str) -> list[Effect]:
+               facts: Facts) -> list[Effect]:
     """End the contact's ladder in ``state`` and tell the coordinator and the incident channel."""
     contact.state = state
-    return tell(ctx, contact, [*ctx.coordinators(), INCIDENT_CHANNEL], "ringround.flag", body)
+    return tell(ctx, contact, [*ctx.coordinators(), INCIDENT_CHANNEL], "ringround.flag", facts)
 
 
 # ---- what callers and contacts say --------------------------------------------------------
@@ -469,16 +466,13 @@ def apply_outcome(ctx: RoundContext, contact: ContactRound, result: Outcome, by:
                   now: datetime) -> list[Effect]:
     was = contact.state
     contact.last_outcome, contact.outcome_by, contact.outcome_at = result.value, by, now
-    name, tier = ctx.name(contact.key), contact.tier
     if result is Outcome.WRONG_NUMBER:  # texting a wrong number is pointless too: flag it
         return raise_flag(ctx, contact, _S.WRONG_NUMBER,
-                          f"Wrong number for {name} (tier {tier}), recorded by {ctx.name(by)}: "
-                          "please check their directory entry.")
+                          {VARIANT: "wrong_number", "by": ctx.name(by)})
     if result is Outcome.UNSAFE_TO_CALL:
         contact.state = _S.UNSAFE_TO_CALL
         return tell(ctx, contact, ctx.coordinators_or_channel(), "ringround.unsafe",
-                    f"{name} (tier {tier}) marked unsafe to call by {ctx.name(by)}: no calls "
-                    "or texts will be sent to them.")
+                    {"by": ctx.name(by)})
     target = _OUTCOMES[result][0]
     if target is None:
         return []  # voicemail, no answer: the caller may retry; the rung timer moves them on
@@ -500,8 +494,7 @@ def _flag_cleared(ctx: RoundContext, contact: ContactRound, was: ContactState) -
     if was is not _S.FLAGGED:
         return []
     return tell(ctx, contact, [*ctx.coordinators(), INCIDENT_CHANNEL], "ringround.flag_cleared",
-                f"{ctx.name(contact.key)} (tier {contact.tier}) is now {contact.state.value}: "
-                "red flag cleared.")
+                {"state": contact.state.value})
 
 
 def opt_out(ctx: RoundContext, contact: ContactRound) -> list[Effect]:
@@ -510,9 +503,7 @@ def opt_out(ctx: RoundContext, contact: ContactRound) -> list[Effect]:
     contact.opted_out = True
     if contact.state is _S.PENDING:
         contact.state = _S.OPTED_OUT
-    return tell(ctx, contact, ctx.coordinators_or_channel(), "ringround.opted_out",
-                f"{ctx.name(contact.key)} (tier {contact.tier}) opted out of texts: nothing "
-                "more will be sent to them automatically.")
+    return tell(ctx, contact, ctx.coordinators_or_channel(), "ringround.opted_out")
 
 
 def opt_in(ctx: RoundContext, contact: ContactRound, seat: Seat | None, code: str,
@@ -520,8 +511,7 @@ def opt_in(ctx: RoundContext, contact: ContactRound, seat: Seat | None, code: st
     if not contact.opted_out:
         return []
     contact.opted_out = False
-    effects = tell(ctx, contact, ctx.coordinators_or_channel(), "ringround.opted_in",
-                   f"{ctx.name(contact.key)} (tier {contact.tier}) opted back in to texts.")
+    effects = tell(ctx, contact, ctx.coordinators_or_channel(), "ringround.opted_in")
     if contact.state is _S.OPTED_OUT:  # back on the ladder, at the rung they left it
         contact.state = _S.PENDING
         effects += _resume_rung(ctx, contact, seat, code, now)
@@ -550,14 +540,15 @@ def withhold(contact: ContactRound, send_key: str) -> list[Effect]:
     return []
 
 
-def post_feedback(ctx: RoundContext, contact: ContactRound, source: str,
+def post_feedback(ctx: RoundContext, contact: ContactRound, by: str,
                   text: str) -> list[Effect]:
-    """Feedback goes to the incident channel once (a repeat, e.g. a webhook retry, is dropped),
-    with any phone number in it masked."""
+    """A caller's feedback (``by`` recorded the call) goes to the incident channel once (a
+    repeat, e.g. a webhook retry, is dropped), with any phone number in it masked."""
     cleaned = _new_feedback(contact, text)
     if cleaned is None:
         return []
-    return tell(ctx, contact, [INCIDENT_CHANNEL], "ringround.feedback", f"{source}: {cleaned}")
+    return tell(ctx, contact, [INCIDENT_CHANNEL], "ringround.feedback",
+                {VARIANT: "caller", "by": ctx.name(by), "text": cleaned})
 
 
 def post_reply(ctx: RoundContext, contact: ContactRound, text: str) -> list[Effect]:
@@ -569,7 +560,8 @@ def post_reply(ctx: RoundContext, contact: ContactRound, text: str) -> list[Effe
         return []
     contact.replies.append(cleaned)
     return tell(ctx, contact, [INCIDENT_CHANNEL], "ringround.feedback",
-                _folded_replies(ctx, contact), {FOLD: f"reply:{contact.key}"})
+                {VARIANT: "replies", "replies": tuple(contact.replies)},
+                {FOLD: f"reply:{contact.key}"})
 
 
 def _new_feedback(contact: ContactRound, text: str) -> str | None:
@@ -583,39 +575,32 @@ def _new_feedback(contact: ContactRound, text: str) -> str | None:
     return cleaned
 
 
-def _folded_replies(ctx: RoundContext, contact: ContactRound) -> str:
-    who = f"{ctx.name(contact.key)} (tier {contact.tier})"
-    replies = contact.replies
-    if len(replies) == 1:
-        return f"SMS reply from {who}: {replies[0]}"
-    shown = replies[-FOLD_SHOWN:]
-    earlier = len(replies) - len(shown)
-    more = f" ({earlier} earlier not shown here: all are in the incident record)" if earlier else ""
-    return (f"SMS replies from {who}, {len(replies)} so far{more}:\n"
-            + "\n".join(f"• {reply}" for reply in shown))
-
-
 # ---- notices ------------------------------------------------------------------------------
 
 
 def tell(ctx: RoundContext, contact: ContactRound, recipients: Sequence[str], purpose: str,
-         body: str, extra: Mapping[str, str | int] | None = None) -> list[Effect]:
-    """One notice about ``contact`` to each recipient (a person's DM, or the incident channel).
-    Each event bumps the contact's notice counter so its outbox keys never repeat."""
+         facts: Facts | None = None,
+         extra: Mapping[str, str | int] | None = None) -> list[Effect]:
+    """One notice about ``contact`` (its name and tier, and ``facts``) to each recipient (a
+    person's DM, or the incident channel). Each event bumps the contact's notice counter so its
+    outbox keys never repeat."""
     contact.notices += 1
     topic = f"{purpose}:{contact.key}:{contact.notices}"
     data: dict[str, str | int] = {"tier": contact.tier, "contact": contact.key, **(extra or {})}
-    return [notice(ctx.incident_id, recipient, topic, purpose, body, data)
+    about: Facts = {"name": ctx.name(contact.key), "tier": contact.tier, **(facts or {})}
+    return [notice(ctx.incident_id, recipient, topic, purpose, about, data)
             for recipient in unique(recipients)]
 
 
-def notice(incident_id: str, recipient: str, topic: str, purpose: str, body: str,
+def notice(incident_id: str, recipient: str, topic: str, purpose: str, facts: Facts,
            data: dict[str, str | int] | None = None) -> Notify:
-    """A Slack notice to a person (DM) or to the incident channel; ``topic`` makes the key."""
+    """A Slack notice to a person (DM) or to the incident channel; ``topic`` makes the key, and
+    the service words it from ``purpose`` and ``facts``."""
     channel = (OutboxChannel.SLACK_CHANNEL if recipient == INCIDENT_CHANNEL
                else OutboxChannel.SLACK_DM)
     return Notify(key=outbox_key(incident_id, recipient, topic, channel.value), channel=channel,
-                  recipient=recipient, body=body, purpose=purpose, data=dict(data or {}))
+                  recipient=recipient, body="", purpose=purpose, data=dict(data or {}),
+                  facts=dict(facts))
 
 
 # ---- small helpers ------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 
 from incident_bot.domain.codes import confirmation_code, is_opt_in, is_opt_out, match_code
 from incident_bot.domain.durations import IncidentClock, format_duration
-from incident_bot.domain.effects import Effect, ScheduleTimer
+from incident_bot.domain.effects import Effect, Fact, ScheduleTimer
 from incident_bot.domain.ladder import (
     INCIDENT_CHANNEL,
     REACHED_STATES,
@@ -284,13 +284,14 @@ def deal(tier: Tier, callers: Sequence[str], backups: Sequence[str],
 
 def _list_notice(ctx: RoundContext, round_: TierRound, lst: CallList, tier: Tier,
                  occasion: str) -> Effect:
-    moved = f" (moved to you from {ctx.name(lst.caller)})" if occasion == "moved" else ""
-    body = (f"Ring-round tier {round_.number}: {len(lst.contacts)} contacts for you to call"
-            f"{moved}. Please accept the list within {format_duration(tier.accept_within)}.")
+    facts: dict[str, Fact] = {"tier": round_.number, "count": len(lst.contacts),
+                              "within": format_duration(tier.accept_within)}
+    if occasion == "moved":
+        facts["moved_from"] = ctx.name(lst.caller)
     data: dict[str, str | int] = {"tier": round_.number, "list": lst.id,
                                   "contacts": ",".join(lst.contacts), "script": tier.script or ""}
     return notice(ctx.incident_id, lst.holder, f"ringround:{lst.id}:{occasion}",
-                  "ringround.list", body, data)
+                  "ringround.list", facts, data)
 
 
 def _accept_timer(ctx: RoundContext, round_: TierRound, lst: CallList, tier: Tier,
@@ -303,11 +304,9 @@ def _accept_timer(ctx: RoundContext, round_: TierRound, lst: CallList, tier: Tie
 def _report_uncalled(ctx: RoundContext, round_: TierRound, keys: list[str]) -> list[Effect]:
     if not keys:
         return []
-    body = (f"Ring-round tier {round_.number}: {len(keys)} contacts have no caller (not enough "
-            f"callers for the list size); they go straight to the automatic rungs: "
-            f"{_names(ctx, keys)}.")
+    facts: dict[str, Fact] = {"tier": round_.number, "names": _names(ctx, keys)}
     return [notice(ctx.incident_id, r, f"ringround:t{round_.number}:uncalled",
-                   "ringround.uncalled", body, {"tier": round_.number, "contacts": ",".join(keys)})
+                   "ringround.uncalled", facts, {"tier": round_.number, "contacts": ",".join(keys)})
             for r in ctx.coordinators_or_channel()]
 
 
@@ -417,8 +416,8 @@ def _accept(ctx: RoundContext, round_: TierRound, lst: CallList, caller_key: str
     if lst.status is ListStatus.MOVED and caller_key == lst.caller and lst.backup:
         effects.append(notice(ctx.incident_id, lst.backup, f"ringround:{lst.id}:taken_back",
                               "ringround.list_taken_back",
-                              f"{ctx.name(lst.caller)} has accepted call list {lst.id} after "
-                              "all: you need not call it.", {"list": lst.id}))
+                              {"caller": ctx.name(lst.caller), "list": lst.id},
+                              {"list": lst.id}))
     lst.status, lst.holder, lst.accepted_at = ListStatus.ACCEPTED, caller_key, now
     return effects
 
@@ -441,8 +440,7 @@ def record_outcome(state: RingRound, ctx: RoundContext, contact_key: str, outcom
     if result in (Outcome.VOICEMAIL, Outcome.NO_ANSWER):
         effects += attempt_failed(ctx, contact, _attempts_of(round_, contact, by),
                                   round_.seat_for(contact), round_.code, now)
-    source = f"Feedback from {ctx.name(by)} on {ctx.name(contact_key)} (tier {contact.tier})"
-    return effects + post_feedback(ctx, contact, source, feedback)
+    return effects + post_feedback(ctx, contact, by, feedback)
 
 
 def _attempts_of(round_: TierRound, contact: ContactRound, by: str) -> set[RungKind]:
@@ -576,9 +574,8 @@ def _move_to_backup(ctx: RoundContext, round_: TierRound, lst: CallList,
     lst.status, lst.holder = ListStatus.MOVED, lst.backup
     told_caller = notice(
         ctx.incident_id, lst.caller, f"ringround:{lst.id}:moved", "ringround.list_moved",
-        f"Your call list {lst.id} was not accepted within {format_duration(tier.accept_within)} "
-        f"and has moved to {ctx.name(lst.backup)}. You can still accept it or record outcomes.",
-        {"list": lst.id})
+        {"list": lst.id, "within": format_duration(tier.accept_within),
+         "backup": ctx.name(lst.backup)}, {"list": lst.id})
     return [_list_notice(ctx, round_, lst, tier, "moved"), told_caller,
             _accept_timer(ctx, round_, lst, tier, now, stage=2)]
 
@@ -587,9 +584,7 @@ def _abandon(ctx: RoundContext, round_: TierRound, lst: CallList, now: datetime)
     lst.status = ListStatus.ABANDONED
     effects: list[Effect] = [
         notice(ctx.incident_id, r, f"ringround:{lst.id}:abandoned", "ringround.list_abandoned",
-               f"Nobody accepted call list {lst.id} (tier {round_.number}, {len(lst.contacts)} "
-               "contacts): those still on the caller rung move on to the next rungs of the "
-               "ladder.",
+               {"list": lst.id, "tier": round_.number, "count": len(lst.contacts)},
                {"tier": round_.number, "list": lst.id, "contacts": ",".join(lst.contacts)})
         for r in ctx.coordinators_or_channel()]
     for key in lst.contacts:
@@ -598,20 +593,20 @@ def _abandon(ctx: RoundContext, round_: TierRound, lst: CallList, now: datetime)
     return effects
 
 
-def _alert(level: str) -> Callable[[RoundContext, TierRound, Mapping[str, str | int], datetime],
-                                   list[Effect]]:
+def _alert(level: str, purpose: str) -> Callable[
+        [RoundContext, TierRound, Mapping[str, str | int], datetime], list[Effect]]:
     def fire(ctx: RoundContext, round_: TierRound, payload: Mapping[str, str | int],
              now: datetime) -> list[Effect]:
         waiting = [k for k, c in round_.contacts.items() if c.state is ContactState.PENDING]
         if level in round_.alerts or not waiting:
             return []
         round_.alerts.append(level)
-        body = (f"Ring-round tier {round_.number} {level.upper()}: {len(waiting)} of "
-                f"{len(round_.contacts)} contacts not yet reached after "
-                f"{format_duration(now - round_.started_at)}: {_names(ctx, waiting)}.")
+        facts: dict[str, Fact] = {"tier": round_.number, "total": len(round_.contacts),
+                                  "after": format_duration(now - round_.started_at),
+                                  "names": _names(ctx, waiting)}
         data: dict[str, str | int] = {"tier": round_.number, "contacts": ",".join(waiting)}
         return [notice(ctx.incident_id, r, f"ringround:t{round_.number}:{level}",
-                       f"ringround.{level}", body, data) for r in ctx.coordinators_or_channel()]
+                       purpose, facts, data) for r in ctx.coordinators_or_channel()]
     return fire
 
 
@@ -625,13 +620,12 @@ def _on_deadline(ctx: RoundContext, round_: TierRound, payload: Mapping[str, str
     if "deadline" in round_.alerts or cover.fraction >= tier.coverage_target:
         return []
     round_.alerts.append("deadline")
-    body = (f"Ring-round tier {round_.number} is at {cover.fraction:.0%} coverage at its "
-            f"deadline (target {tier.coverage_target:.0%}): {cover.reached} of {cover.total} "
-            f"reached, {cover.pending} still pending, "
-            f"{cover.failed + cover.opted_out + cover.flagged} not reachable. Tactical leads: "
-            "please decide how to close the gap.")
+    facts: dict[str, Fact] = {"tier": round_.number, "coverage": cover.fraction,
+                              "target": tier.coverage_target, "reached": cover.reached,
+                              "total": cover.total, "pending": cover.pending,
+                              "unreachable": cover.failed + cover.opted_out + cover.flagged}
     return [notice(ctx.incident_id, r, f"ringround:t{round_.number}:deadline",
-                   "ringround.coverage_short", body, {"tier": round_.number})
+                   "ringround.coverage_short", facts, {"tier": round_.number})
             for r in unique([INCIDENT_CHANNEL, *ctx.tactical_leads])]
 
 
@@ -639,12 +633,11 @@ _TIMERS: dict[str, Callable[[RoundContext, TierRound, Mapping[str, str | int], d
                             list[Effect]]] = {
     RUNG_TIMER: _on_rung,
     ACCEPT_TIMER: _on_accept_timeout,
-    AMBER_TIMER: _alert("amber"),
-    RED_TIMER: _alert("red"),
+    AMBER_TIMER: _alert("amber", "ringround.amber"),
+    RED_TIMER: _alert("red", "ringround.red"),
     DEADLINE_TIMER: _on_deadline,
 }
 
 
-def _names(ctx: RoundContext, keys: list[str], limit: int = 15) -> str:
-    shown = ", ".join(ctx.name(k) for k in keys[:limit])
-    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+def _names(ctx: RoundContext, keys: list[str]) -> tuple[str, ...]:
+    return tuple(ctx.name(k) for k in keys)

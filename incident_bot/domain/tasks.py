@@ -20,7 +20,16 @@ from enum import StrEnum
 from typing import Any
 
 from incident_bot.domain.durations import IncidentClock, RelativeTime, parse_relative_time
-from incident_bot.domain.effects import Effect, Notify, OutboxChannel, ScheduleTimer, outbox_key
+from incident_bot.domain.effects import (
+    VARIANT,
+    Effect,
+    Fact,
+    Facts,
+    Notify,
+    OutboxChannel,
+    ScheduleTimer,
+    outbox_key,
+)
 from incident_bot.domain.playbook import TaskDef, TaskEscalation
 from incident_bot.domain.serial import from_iso, hhmm, iso, relative_to_text
 from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError, TransitionRefused
@@ -212,8 +221,8 @@ def _assign(ctx: TaskContext, task: Task, people: list[str], now: datetime) -> l
     if not newcomers:
         return []
     task.assignees += newcomers
-    due = f"due {hhmm(task.due, ctx.zone)}" if task.due else "due time to follow (set by E0)"
-    effects = _tell(ctx, task, newcomers, "task.assigned", f"New task: {task.title} ({due}).")
+    due: dict[str, Fact] = {"due_at": hhmm(task.due, ctx.zone)} if task.due else {}
+    effects = _tell(ctx, task, newcomers, "task.assigned", due)
     if task.assigned_at is None:
         task.assigned_at = now
         effects += _ack_timer(ctx, task)
@@ -230,8 +239,7 @@ def ack(board: TaskBoard, ctx: TaskContext, task_id: str, by: str,
     given_up = task.state is TaskState.CANNOT_DO
     if not _transition(task, "acknowledge", by, now) or not given_up:
         return []
-    return _tell(ctx, task, [INCIDENT_CHANNEL], "task.picked_up",
-                 f"Picked up: {task.title} (by {ctx.name(by)}).")
+    return _tell(ctx, task, [INCIDENT_CHANNEL], "task.picked_up", {"by": ctx.name(by)})
 
 
 def complete(board: TaskBoard, ctx: TaskContext, task_id: str, by: str,
@@ -243,8 +251,7 @@ def complete(board: TaskBoard, ctx: TaskContext, task_id: str, by: str,
                            f"{', '.join(waiting_on)} must be done first")
     if not _transition(task, "complete", by, now):
         return []
-    effects = _tell(ctx, task, [INCIDENT_CHANNEL], "task.done",
-                    f"Done: {task.title} (by {ctx.name(by)}).")
+    effects = _tell(ctx, task, [INCIDENT_CHANNEL], "task.done", {"by": ctx.name(by)})
     return effects + _unblocked(board, ctx, task_id)
 
 
@@ -257,7 +264,7 @@ def complete_with_step(board: TaskBoard, ctx: TaskContext, task_ids: Iterable[st
     for task in (board.tasks[t] for t in task_ids if t in board.tasks):
         if _transition(task, "complete", by, now):
             effects += _tell(ctx, task, [INCIDENT_CHANNEL], "task.done",
-                             f"Done: {task.title} (briefing step {step_id} is complete).")
+                             {VARIANT: "by_step", "step": step_id})
             effects += _unblocked(board, ctx, task.id)
     return effects
 
@@ -274,8 +281,7 @@ def cannot_do(board: TaskBoard, ctx: TaskContext, task_id: str, reason: str, by:
     task.reason = reason.strip()
     recipients = [*ctx.deputy_holders(task.owner), *ctx.commanders, INCIDENT_CHANNEL]
     return _tell(ctx, task, recipients, "task.cannot_do",
-                 f"Cannot be done: {task.title} ({ctx.name(by)}: {task.reason}). "
-                 "Who can pick it up?")
+                 {"by": ctx.name(by), "reason": task.reason})
 
 
 def _authorised(board: TaskBoard, ctx: TaskContext, task_id: str, event: str,
@@ -307,8 +313,7 @@ def _unblocked(board: TaskBoard, ctx: TaskContext, done_id: str) -> list[Effect]
     effects: list[Effect] = []
     for task in board.tasks.values():
         if done_id in task.depends_on and task.open and not blocked_by(board, task.id):
-            effects += _tell(ctx, task, task.assignees, "task.unblocked",
-                             f"Ready to complete: {task.title} (what it waited for is done).")
+            effects += _tell(ctx, task, task.assignees, "task.unblocked", {})
     return effects
 
 
@@ -349,18 +354,16 @@ def _on_remind(board: TaskBoard, ctx: TaskContext, task: Task,
                payload: Mapping[str, str | int]) -> list[Effect]:
     if not task.open:
         return []
-    waiting_on = blocked_by(board, task.id)
-    blocked = f" It is waiting on: {', '.join(waiting_on)}." if waiting_on else ""
     return _tell(ctx, task, task.assignees, "task.reminder",
-                 f"Reminder: {task.title} is due at {hhmm(task.due, ctx.zone)}.{blocked}")
+                 {"due_at": hhmm(task.due, ctx.zone),
+                  "waiting_on": tuple(blocked_by(board, task.id))})
 
 
 def _on_due(board: TaskBoard, ctx: TaskContext, task: Task,
             payload: Mapping[str, str | int]) -> list[Effect]:
     if not task.open:
         return []
-    return _tell(ctx, task, task.assignees, "task.overdue",
-                 f"Overdue: {task.title} was due at {hhmm(task.due, ctx.zone)}.")
+    return _tell(ctx, task, task.assignees, "task.overdue", {"due_at": hhmm(task.due, ctx.zone)})
 
 
 def _on_ack_timeout(board: TaskBoard, ctx: TaskContext, task: Task,
@@ -368,9 +371,7 @@ def _on_ack_timeout(board: TaskBoard, ctx: TaskContext, task: Task,
     if task.state is not TaskState.WAITING:
         return []
     return _tell(ctx, task, [*ctx.deputy_holders(task.owner), INCIDENT_CHANNEL],
-                 "task.not_acknowledged",
-                 f"Not acknowledged: {task.title} (owner {task.owner}). Deputy, please pick "
-                 "it up.")
+                 "task.not_acknowledged", {"owner": task.owner})
 
 
 def _on_overdue(board: TaskBoard, ctx: TaskContext, task: Task,
@@ -380,8 +381,8 @@ def _on_overdue(board: TaskBoard, ctx: TaskContext, task: Task,
         return []
     role = task.escalation[rung].to_role
     return _tell(ctx, task, ctx.holders_of(role) or [INCIDENT_CHANNEL], "task.escalated",
-                 f"Escalated to {role}: {task.title} (owner {task.owner}) was due at "
-                 f"{hhmm(task.due, ctx.zone)} and is not done ({status(board, task.id)}).")
+                 {"role": role, "owner": task.owner, "due_at": hhmm(task.due, ctx.zone),
+                  "status": status(board, task.id)})
 
 
 _Handler = Callable[[TaskBoard, TaskContext, Task, Mapping[str, str | int]], list[Effect]]
@@ -422,20 +423,22 @@ def _timer(ctx: TaskContext, task: Task, kind: str, name: str, stamp: datetime,
 
 
 def _tell(ctx: TaskContext, task: Task, recipients: Sequence[str], purpose: str,
-          body: str) -> list[Effect]:
-    """One notice per recipient; each event gets a fresh number so keys never repeat."""
+          facts: Facts) -> list[Effect]:
+    """One notice about ``task`` (its title and ``facts``) per recipient; each event gets a
+    fresh number so keys never repeat."""
     task.notices += 1
     topic = f"task:{task.id}:{purpose}:{task.notices}"
-    return [_dm(ctx, r, topic, purpose, body, task) for r in _unique(recipients)]
+    about: Facts = {"title": task.title, **facts}
+    return [_dm(ctx, r, topic, purpose, about, task) for r in _unique(recipients)]
 
 
-def _dm(ctx: TaskContext, recipient: str, topic: str, purpose: str, body: str,
+def _dm(ctx: TaskContext, recipient: str, topic: str, purpose: str, facts: Facts,
         task: Task) -> Notify:
     channel = (OutboxChannel.SLACK_CHANNEL if recipient == INCIDENT_CHANNEL
                else OutboxChannel.SLACK_DM)
     return Notify(key=outbox_key(ctx.incident_id, recipient, topic, channel.value),
-                  channel=channel, recipient=recipient, body=body, purpose=purpose,
-                  data={"task": task.id})
+                  channel=channel, recipient=recipient, body="", purpose=purpose,
+                  data={"task": task.id}, facts=dict(facts))
 
 
 def _resolve(spec: RelativeTime, t0: datetime, e0: datetime | None) -> datetime | None:

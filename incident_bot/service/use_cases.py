@@ -25,6 +25,7 @@ from incident_bot.domain.incident import read_model
 from incident_bot.domain.ladder import VOICE_PROMPT
 from incident_bot.domain.playbook import Classification, Playbook
 from incident_bot.errors import NotAuthorised, NotFoundError, RefusedError
+from incident_bot.service import wording
 from incident_bot.service.call_script import CallScript, english_version
 from incident_bot.service.channels import channel_open_notify
 from incident_bot.service.ports import Clock, OutboxItem, TemplateRenderer, UnitOfWork
@@ -56,14 +57,15 @@ class StartRequest:
 def write_effects(uow: UnitOfWork, incident_id: str, effects: Iterable[Effect],
                   now: datetime) -> None:
     """Turn domain effects into rows in the caller's transaction: decisions one by one (each
-    is chained to the one before), timers and notifications in one statement each."""
+    is chained to the one before), timers and notifications in one statement each (chat
+    notices worded first: :mod:`incident_bot.service.wording`)."""
     timers: list[ScheduleTimer] = []
     notices: list[Notify] = []
     for effect in effects:
         if isinstance(effect, ScheduleTimer):
             timers.append(effect)
         elif isinstance(effect, Notify):
-            notices.append(effect)
+            notices.append(wording.render(effect))
         elif isinstance(effect, RecordDecision):
             uow.decisions.append(incident_id, effect, now)
     uow.timers.schedule_all(incident_id, timers)

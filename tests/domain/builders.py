@@ -41,6 +41,7 @@ from incident_bot.domain.playbook import (
     TaskDef,
     Tier,
 )
+from incident_bot.service.wording import chat_text
 
 T0 = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
 E0 = T0 + timedelta(hours=1)
@@ -210,6 +211,11 @@ def decisions(effects: Iterable[Effect], kind: str | None = None) -> list[Record
 def notices(effects: Iterable[Effect], purpose: str | None = None) -> list[Notify]:
     return [e for e in effects
             if isinstance(e, Notify) and (purpose is None or e.purpose == purpose)]
+
+
+def said(notify: Notify) -> str:
+    """What a chat notice says once the service words it (strict: unworded facts fail)."""
+    return chat_text(notify, strict=True)
 
 
 def timers(effects: Iterable[Effect], kind: str | None = None) -> list[ScheduleTimer]:

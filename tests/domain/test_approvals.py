@@ -12,6 +12,7 @@ from builders import (
     approve,
     notices,
     run,
+    said,
     start,
     started,
 )
@@ -49,7 +50,7 @@ def test_starting_after_t0_asks_every_approver_for_each_version_one():
 
 def test_an_approval_request_says_where_version_one_came_from_and_who_must_approve():
     _, effects = start(T0)
-    (body,) = {n.body for n in notices(effects, ASKED)
+    (body,) = {said(n) for n in notices(effects, ASKED)
                if n.data["message"] == "ring-round-sms" and n.recipient == "pcomms"}
     assert body == ("Please approve ring-round-sms v1 (SMS), drafted from the templates when "
                     "the incident started (en, ur, pl): awaiting approval by police_comms, "
@@ -116,7 +117,7 @@ def test_a_tier_held_on_its_sms_message_flags_the_coordinator_naming_who_has_not
     incident = sms_half_approved()
     effects = run(incident, E0, CompleteStep("strategic", "gold"))
     assert {n.recipient for n in notices(effects, HELD)} == {"eng", "incident"}
-    (body,) = {n.body for n in notices(effects, HELD)}
+    (body,) = {said(n) for n in notices(effects, HELD)}
     assert body == ("Red flag: ring-round tier 1 can't start: ring-round-sms (SMS) has no "
                     "approved version, so nobody in it is called or texted yet. "
                     "ring-round-sms v1 is awaiting approval by council_comms (Ccomms).")

@@ -18,6 +18,7 @@ from builders import (
     playbook,
     reach,
     run,
+    said,
     statuses,
     timers,
 )
@@ -280,5 +281,5 @@ def test_a_step_completed_by_coverage_completes_the_task_it_does(with_step_tasks
 
 def test_a_task_done_by_a_step_is_announced_as_done(with_step_tasks):
     effects = run(with_step_tasks, E0 + MIN, CompleteStep("strategic", "gold"))
-    assert [n.body for n in notices(effects, "task.done")] == [
+    assert [said(n) for n in notices(effects, "task.done")] == [
         "Done: Brief the council leader (briefing step strategic is complete)."]

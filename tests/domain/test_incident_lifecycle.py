@@ -14,6 +14,7 @@ from builders import (
     notices,
     playbook,
     run,
+    said,
     start,
     started,
     timers,
@@ -102,13 +103,13 @@ def test_starting_after_t0_welcomes_every_role_holder_without_a_prebrief_warning
     _, effects = start(T0 + MIN)
     welcomed = notices(effects, "incident.member_added")
     assert len(welcomed) == 11
-    assert not any("pre-brief" in n.body for n in welcomed)
+    assert not any("pre-brief" in said(n) for n in welcomed)
 
 
 def test_the_welcome_shows_t0_and_e0_in_the_incidents_time_zone():
     _, effects = start(zone="Europe/London", e0=E0)  # 1 May: BST, UTC+1
     welcome = notices(effects, "incident.member_added")[0]
-    assert "T0 06:00 BST, E0 07:00 BST." in welcome.body
+    assert "T0 06:00 BST, E0 07:00 BST." in said(welcome)
 
 
 def test_the_start_decision_records_the_variables_the_commander_set():

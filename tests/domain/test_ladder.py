@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from builders import said
 from test_ringround_support import (
     LADDER,
     MIN,
@@ -149,7 +150,7 @@ def test_without_any_approved_text_the_sms_and_voice_rungs_are_skipped():
 def test_a_flag_for_want_of_approved_text_says_so():
     w = _one(holders=AUTOMATIC_ONLY, texts={})
     (flag, _) = notifies(w.start(), "ringround.flag")
-    assert "no approved version of ring-round-sms" in flag.body
+    assert "no approved version of ring-round-sms" in said(flag)
 
 
 def test_a_contact_without_an_sms_channel_skips_to_the_voice_call():

@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from builders import BEFORE_T0, E0, MIN, T0, approve, decisions, drafts, notices, playbook, run
+from builders import (
+    BEFORE_T0,
+    E0,
+    MIN,
+    T0,
+    approve,
+    decisions,
+    drafts,
+    notices,
+    playbook,
+    run,
+    said,
+)
 
 from incident_bot.domain.briefing import Clocks
 from incident_bot.domain.commands import (
@@ -307,7 +319,7 @@ def test_withdrawal_is_logged(briefing_open: Incident):
 def test_an_added_translation_is_announced_with_its_label(briefing_open: Incident):
     run(briefing_open, E0, DraftMessage("ring-round-sms", {"en": "Two"}, "pcomms"))
     effects = run(briefing_open, E0, AddTranslation("ring-round-sms", 2, "pl", "Dwa", "ccomms"))
-    assert "ring-round-sms@v2/pl" in notices(effects, "message.translated")[0].body
+    assert "ring-round-sms@v2/pl" in said(notices(effects, "message.translated")[0])
 
 
 def test_translating_an_approved_version_asks_its_approvers_to_approve_the_new_one(
@@ -317,7 +329,7 @@ def test_translating_an_approved_version_asks_its_approvers_to_approve_the_new_o
 
     effects = run(briefing_open, E0, AddTranslation("ring-round-sms", 2, "pl", "Dwa", "ccomms"))
 
-    (asked,) = {n.body for n in notices(effects, "message.approval_needed")}
+    (asked,) = {said(n) for n in notices(effects, "message.approval_needed")}
     assert "ring-round-sms@v3/pl added by" in asked
     assert "v2 was approved" in asked
     assert {n.recipient for n in notices(effects, "message.approval_needed")} == {

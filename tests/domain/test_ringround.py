@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from builders import said
 from test_ringround_support import (
     MIN,
     START,
@@ -349,7 +350,7 @@ def test_feedback_is_posted_to_the_incident_channel_with_names():
                              feedback="worried about a rumour of a raid on the mosque")
     (posted,) = notifies(effects, "ringround.feedback")
     assert posted.channel is OutboxChannel.SLACK_CHANNEL
-    assert posted.body.startswith("Feedback from Alice on C1 (tier 1): worried")
+    assert said(posted).startswith("Feedback from Alice on C1 (tier 1): worried")
 
 
 def test_phone_numbers_in_feedback_are_masked():
@@ -357,7 +358,7 @@ def test_phone_numbers_in_feedback_are_masked():
     w.start()
     effects = record_outcome(w.state, w.ctx, "c1", "reached", "alice", LATER,
                              feedback="call her son on 07700 900987")
-    assert "900987" not in notifies(effects, "ringround.feedback")[0].body
+    assert "900987" not in said(notifies(effects, "ringround.feedback")[0])
 
 
 def test_the_same_feedback_is_posted_once():

@@ -2,6 +2,7 @@
 delivery reports."""
 
 import pytest
+from builders import said
 from test_ringround_support import MIN, START, contact, notifies, sent, tier, world
 
 from incident_bot.domain.codes import confirmation_code
@@ -259,14 +260,14 @@ def test_any_other_reply_is_posted_to_the_incident_channel():
     w = _texted()
     effects = sms_received(w.state, w.ctx, "c1", "People say the school is closed?", LATER)
     (posted,) = notifies(effects, "ringround.feedback")
-    assert (posted.recipient, posted.body) == (
+    assert (posted.recipient, said(posted)) == (
         "incident", "SMS reply from C1 (tier 1): People say the school is closed?")
 
 
 def test_feedback_never_shows_the_senders_number():
     w = _texted()
     effects = sms_received(w.state, w.ctx, "c1", "ring me on +447700900123", LATER)
-    assert "900123" not in notifies(effects, "ringround.feedback")[0].body
+    assert "900123" not in said(notifies(effects, "ringround.feedback")[0])
 
 
 def test_a_repeated_reply_is_posted_once():
@@ -361,7 +362,7 @@ def test_each_fold_post_carries_every_reply_so_far_newest_last():
     w = _texted()
     sms_received(w.state, w.ctx, "c1", "who is this?", LATER)
     (post,) = notifies(sms_received(w.state, w.ctx, "c1", "hello?", LATER))
-    assert post.body == ("SMS replies from C1 (tier 1), 2 so far:\n"
+    assert said(post) == ("SMS replies from C1 (tier 1), 2 so far:\n"
                          "• who is this?\n• hello?")
 
 
@@ -369,7 +370,7 @@ def test_a_long_fold_shows_the_newest_ten_and_counts_the_rest():
     w = _texted()
     for n in range(25):
         effects = sms_received(w.state, w.ctx, "c1", f"message {n}", LATER)
-    body = notifies(effects)[0].body
+    body = said(notifies(effects)[0])
     assert "25 so far (15 earlier not shown here" in body
     assert body.count("•") == 10
     assert body.endswith("• message 24")

@@ -2,6 +2,7 @@
 coverage itself."""
 
 import pytest
+from builders import said
 from test_ringround_support import MIN, START, contact, notifies, tier, timers, world
 
 from incident_bot.domain.ladder import ContactState
@@ -157,7 +158,7 @@ def test_amber_tells_the_coordinator_who_is_not_yet_reached():
     record_outcome(w.state, w.ctx, "c1", "reached", "alice", START + MIN)
     (amber,) = notifies(w.fire_next(AMBER_TIMER), "ringround.amber")
     assert (amber.recipient, amber.data["contacts"]) == ("cora", "c2,c3,c4")
-    assert "3 of 4 contacts not yet reached after 45m" in amber.body
+    assert "3 of 4 contacts not yet reached after 45m" in said(amber)
 
 
 def test_red_tells_the_coordinator_who_is_not_yet_reached():
@@ -165,7 +166,7 @@ def test_red_tells_the_coordinator_who_is_not_yet_reached():
     w.start()
     (red,) = notifies(w.fire_next(RED_TIMER), "ringround.red")
     assert red.recipient == "cora"
-    assert "RED" in red.body
+    assert "RED" in said(red)
 
 
 def test_amber_with_everyone_reached_says_nothing():
@@ -199,8 +200,8 @@ def test_the_deadline_alert_gives_coverage_and_target():
     w.start()
     record_outcome(w.state, w.ctx, "c1", "reached", "alice", START + MIN)
     (alert, _) = notifies(w.fire_next(DEADLINE_TIMER))
-    assert "25% coverage" in alert.body
-    assert "target 90%" in alert.body
+    assert "25% coverage" in said(alert)
+    assert "target 90%" in said(alert)
 
 
 def test_coverage_on_target_at_the_deadline_alerts_nobody():

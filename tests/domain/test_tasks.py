@@ -2,6 +2,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from builders import said
 
 from incident_bot.domain.durations import parse_relative_time
 from incident_bot.domain.effects import Notify, OutboxChannel, ScheduleTimer
@@ -280,7 +281,7 @@ def test_a_blocked_tasks_reminder_still_fires_and_says_what_it_waits_on():
     board, effects = _board()
     (remind,) = _timers(effects, REMIND_TIMER, "approve-messages")
     (told,) = _notifies(_fire(board, remind), "task.reminder")
-    assert "waiting on: draft-statement" in told.body
+    assert "waiting on: draft-statement" in said(told)
 
 
 def test_a_timer_fired_twice_notifies_once():
@@ -415,7 +416,7 @@ def test_notices_use_display_names_when_given():
     board, _ = _board()
     ctx = TaskContext("inc-1", HOLDERS, DEPUTIES, ("gold",), names={"tina": "Tina Jones"})
     (done,) = _notifies(complete(board, ctx, "confirm-readiness", "tina", NOW), "task.done")
-    assert done.body == "Done: Confirm council readiness (by Tina Jones)."
+    assert said(done) == "Done: Confirm council readiness (by Tina Jones)."
 
 
 def test_done_tasks_are_not_handed_to_new_holders():
@@ -446,4 +447,4 @@ def test_task_notices_show_the_due_time_in_the_incidents_time_zone():
         ctx = TaskContext("inc-1", HOLDERS, DEPUTIES, ("gold",), zone=zone)
         effects = add_task(board, ctx, f"Check {shown}", "police_silver", due, "gold", NOW)
         (assigned,) = _notifies(effects, "task.assigned")
-        assert assigned.body == f"New task: Check {shown} (due {shown})."
+        assert said(assigned) == f"New task: Check {shown} (due {shown})."

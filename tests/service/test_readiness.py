@@ -227,7 +227,7 @@ def test_an_sms_text_within_the_segment_budget_is_not_a_gap():
 
 
 def test_one_alert_told_to_several_people_counts_as_one_escalation():
-    alerts = [notice(INCIDENT, who, "ringround:t1:red", "ringround.red", "Red")
+    alerts = [notice(INCIDENT, who, "ringround:t1:red", "ringround.red", {})
               for who in ("lead", "silver", "incident")]
     rep = report(FULL_STAFF, outbox=[item(n, a) for n, a in enumerate(alerts, 1)])
     assert rep.escalation("ringround.red") == 1

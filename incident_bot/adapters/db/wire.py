@@ -11,6 +11,8 @@ from incident_bot.domain.effects import Notify, OutboxChannel
 
 def notify_to_json(notify: Notify) -> dict[str, Any]:
     data = asdict(notify)
+    if not notify.facts:  # a worded notice is stored as its text, as before facts existed
+        del data["facts"]
     data["channel"] = notify.channel.value
     data["valid_for"] = notify.valid_for.total_seconds() if notify.valid_for else None
     return data

@@ -30,7 +30,7 @@ from incident_bot.domain import briefing, messages, ringround, tasks
 from incident_bot.domain.briefing import Briefing
 from incident_bot.domain.commands import PROVIDER_EVENTS, Command
 from incident_bot.domain.directory import Person, mask_phone
-from incident_bot.domain.effects import Effect, ScheduleTimer
+from incident_bot.domain.effects import VARIANT, Effect, Fact, ScheduleTimer
 from incident_bot.domain.incident import approvals
 from incident_bot.domain.incident.handlers import HANDLERS
 from incident_bot.domain.incident.model import (
@@ -147,15 +147,14 @@ def _start_entries(incident: Incident, now: datetime) -> list[Effect]:
 
 def _welcome(incident: Incident, people: list[str]) -> list[Effect]:
     pb, params = incident.playbook, incident.params
-    marking = params.classification.value
     effects: list[Effect] = []
     for key in people:
         roles = ", ".join(incident.roles.roles_of(key))
-        body = (f"[{marking}] You are in incident {pb.title} ({params.area}) as {roles}. "
-                f"T0 {hhmm(params.t0, params.zone)}, E0 {hhmm(params.e0, params.zone)}.")
-        if incident.prebrief:
-            body += " Confidential pre-brief: need to know only; do not discuss it outside it."
-        effects += tell(incident, [key], "incident.member_added", body, {"roles": roles})
+        facts: dict[str, Fact] = {
+            VARIANT: "prebrief_welcome" if incident.prebrief else "welcome",
+            "marking": params.classification.value, "title": pb.title, "area": params.area,
+            "roles": roles, "t0": hhmm(params.t0, params.zone), "e0": hhmm(params.e0, params.zone)}
+        effects += tell(incident, [key], "incident.member_added", facts, {"roles": roles})
     return effects
 
 
@@ -252,6 +251,8 @@ def _catch_up(incident: Incident, now: datetime) -> list[Effect]:
     text = ("T0: the incident is active and open to every role holder; joined: "
             + (", ".join(f"{names.get(k, k)} ({k})" for k in joined) or "nobody new"))
     effects: list[Effect] = [decision("membership", text, SYSTEM, now),
-                             announce(incident, "incident.active", f"{text}.")]
+                             announce(incident, "incident.active",
+                                      {"joined": tuple(names.get(k, k) for k in joined),
+                                       "joined_keys": tuple(joined)})]
     effects += _welcome(incident, joined)
     return effects + tasks.sync_assignees(incident.tasks, task_context(incident), now)

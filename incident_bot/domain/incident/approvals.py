@@ -18,7 +18,7 @@ who has not approved it: well before any rung is reached, since nobody in the ti
 from __future__ import annotations
 
 from incident_bot.domain import messages
-from incident_bot.domain.effects import Effect
+from incident_bot.domain.effects import VARIANT, Effect, Fact, Facts
 from incident_bot.domain.incident.model import (
     INCIDENT_CHANNEL,
     Incident,
@@ -43,9 +43,11 @@ def follow_up(incident: Incident) -> list[Effect]:
 # ---- asking -------------------------------------------------------------------------------
 
 
-def ask(incident: Incident, message: KeyMessage, version: Version, body: str) -> list[Effect]:
-    """Send ``body`` about a draft ``version`` to each approver who has not been sent it and
-    may approve it now (visible in the incident, holding a role still to approve it)."""
+def ask(incident: Incident, message: KeyMessage, version: Version,
+        facts: Facts) -> list[Effect]:
+    """Send a request (worded from ``facts``) about a draft ``version`` to each approver who has
+    not been sent it and may approve it now (visible in the incident, holding a role still to
+    approve it)."""
     if version.status is not VersionStatus.DRAFT:
         return []
     pb, confidential = incident.playbook, incident.confidential
@@ -53,7 +55,7 @@ def ask(incident: Incident, message: KeyMessage, version: Version, body: str) ->
                                                                                    version))
               if key not in version.asked and incident.roles.is_visible(pb, key, confidential)]
     version.asked += people
-    return tell(incident, people, APPROVAL_NEEDED, body,
+    return tell(incident, people, APPROVAL_NEEDED, facts,
                 {"message": message.id, "version": version.number})
 
 
@@ -66,13 +68,15 @@ def ask_waiting(incident: Incident) -> list[Effect]:
     return effects
 
 
-def request(incident: Incident, message: KeyMessage, version: Version) -> str:
-    origin = ("drafted from the templates when the incident started"
-              if version.drafted_by == messages.DRAFTED_FROM_TEMPLATES
-              else f"drafted by {incident.name(version.drafted_by)}")
-    return (f"Please approve {message.id} v{version.number} ({message.title}), {origin} "
-            f"({', '.join(version.texts)}): awaiting approval by "
-            f"{', '.join(messages.awaiting_roles(message, version))}.")
+def request(incident: Incident, message: KeyMessage, version: Version) -> Facts:
+    """The facts of a plain request to approve ``version`` (its wording is the service's)."""
+    facts: dict[str, Fact] = {VARIANT: "request", "message": message.id,
+                              "version": version.number, "title": message.title,
+                              "languages": tuple(version.texts),
+                              "awaiting": tuple(messages.awaiting_roles(message, version))}
+    if version.drafted_by != messages.DRAFTED_FROM_TEMPLATES:
+        facts["by"] = incident.name(version.drafted_by)
+    return facts
 
 
 # ---- flagging a held ring-round -----------------------------------------------------------
@@ -99,24 +103,20 @@ def _flag(incident: Incident, message: KeyMessage, tiers: list[int]) -> list[Eff
         return []
     latest.round_flagged = True
     numbers = ", ".join(str(n) for n in tiers)
-    held = (f"Red flag: ring-round tier{'s' if len(tiers) > 1 else ''} {numbers} can't start: "
-            f"{message.id} ({message.title}) has no approved version, so nobody in "
-            f"{'them' if len(tiers) > 1 else 'it'} is called or texted yet.")
-    body = f"{held} {_what_next(incident, message, latest)}"
+    facts: dict[str, Fact] = {"tiers": tuple(str(n) for n in tiers), "message": message.id,
+                              "title": message.title, "version": latest.number,
+                              **_what_next(incident, message, latest)}
     recipients = [*incident.roles.holders_of(incident.playbook.coordinator), INCIDENT_CHANNEL]
-    return tell(incident, recipients, ROUND_HELD, body,
+    return tell(incident, recipients, ROUND_HELD, facts,
                 {"message": message.id, "version": latest.number, "tiers": numbers})
 
 
-def _what_next(incident: Incident, message: KeyMessage, version: Version) -> str:
-    subject = f"{message.id} v{version.number}"
+def _what_next(incident: Incident, message: KeyMessage, version: Version) -> dict[str, Fact]:
+    """A draft waits on its approver roles (and their holders' names, comma-separated, each);
+    any other version must be drafted again."""
     if version.status is not VersionStatus.DRAFT:
-        return f"{subject} was {version.status.value}: an approver must draft a new version."
-    still = [f"{role} ({_names(incident, role)})"
-             for role in messages.awaiting_roles(message, version)]
-    return f"{subject} is awaiting approval by {'; '.join(still)}."
-
-
-def _names(incident: Incident, role: str) -> str:
-    holders = incident.roles.holders_of(role)
-    return ", ".join(incident.name(k) for k in holders) if holders else "nobody holds it"
+        return {VARIANT: "redraft", "status": version.status.value}
+    roles = messages.awaiting_roles(message, version)
+    return {VARIANT: "awaiting", "awaiting": tuple(roles),
+            "holders": tuple(", ".join(incident.name(k) for k in incident.roles.holders_of(role))
+                             for role in roles)}

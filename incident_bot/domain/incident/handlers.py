@@ -38,7 +38,7 @@ from incident_bot.domain.commands import (
     VoiceDigit,
     WithdrawMessage,
 )
-from incident_bot.domain.effects import Effect, RecordDecision
+from incident_bot.domain.effects import VARIANT, Effect, Fact, RecordDecision
 from incident_bot.domain.incident import approvals
 from incident_bot.domain.incident.model import (
     TRANSITIONS,
@@ -86,13 +86,14 @@ def assign_role(inc: Incident, c: AssignRole, now: datetime) -> list[Effect]:
     who = f"{inc.name(c.person_key)} ({c.person_key})"  # the record keeps the key too
     effects: list[Effect] = [
         decision("membership", f"{who} given role {c.role}{note}", c.by, now),
-        announce(inc, "incident.role_assigned", f"{inc.name(c.person_key)} now holds {c.role} "
-                 f"(assigned by {inc.name(c.by)}){note}.", {"role": c.role}),
+        announce(inc, "incident.role_assigned",
+                 {VARIANT: "early" if early else "assigned", "name": inc.name(c.person_key),
+                  "role": c.role, "by": inc.name(c.by)}, {"role": c.role}),
     ]
     if inc.roles.is_visible(inc.playbook, c.person_key, inc.prebrief):
         effects += tell(inc, [c.person_key], "incident.member_added",
-                        f"You now hold {c.role} in incident {inc.playbook.title} "
-                        f"({inc.params.area}).", {"roles": c.role})
+                        {VARIANT: "role", "role": c.role, "title": inc.playbook.title,
+                         "area": inc.params.area}, {"roles": c.role})
     return effects + tasks.sync_assignees(inc.tasks, task_context(inc), now)
 
 
@@ -112,13 +113,11 @@ def unassign_role(inc: Incident, c: UnassignRole, now: datetime) -> list[Effect]
     effects: list[Effect] = [
         decision("membership", f"{who} no longer holds role {c.role}", c.by, now),
         announce(inc, "incident.role_unassigned",
-                 f"{inc.name(c.person_key)} no longer holds {c.role}.",
-                 {"role": c.role}),
+                 {"name": inc.name(c.person_key), "role": c.role}, {"role": c.role}),
     ]
     purpose = "incident.member_removed" if left else "incident.role_removed"
     effects += tell(inc, [c.person_key], purpose,
-                    f"You no longer hold {c.role} in incident {inc.playbook.title}.",
-                    {"role": c.role})
+                    {"role": c.role, "title": inc.playbook.title}, {"role": c.role})
     return effects + tasks.sync_assignees(inc.tasks, task_context(inc), now)
 
 
@@ -149,7 +148,8 @@ def set_e0(inc: Incident, c: SetE0, now: datetime) -> list[Effect]:
     with_e0(inc, e0)
     text = f"E0 (embargo lifted) moved from {hhmm(old, zone)} to {hhmm(e0, zone)}"
     effects: list[Effect] = [decision("embargo", text, c.by, now, rationale=c.reason),
-                             announce(inc, "incident.e0_changed", f"{text}.")]
+                             announce(inc, "incident.e0_changed",
+                                      {"old": hhmm(old, zone), "new": hhmm(e0, zone)})]
     effects += briefing.gate_timers(inc.id, inc.playbook, inc.clocks)
     effects += ringround.reschedule_deadlines(inc.ringround, round_context(inc, now), now)
     return effects + tasks.reschedule(inc.tasks, task_context(inc), inc.params.t0, e0, now)
@@ -162,11 +162,12 @@ def draft_message(inc: Incident, c: DraftMessage, now: datetime) -> list[Effect]
     message = inc.key_message(c.message_id)
     require(inc, c.by, message.approvers, f"draft message {message.id}")
     version = messages.draft(inc.messages, message, c.texts, c.by, now)
-    body = (f"{message.id} v{version.number} drafted by {inc.name(c.by)} "
-            f"({', '.join(version.texts)}): awaiting approval by {', '.join(message.approvers)}.")
+    facts: dict[str, Fact] = {"message": message.id, "version": version.number,
+                              "by": inc.name(c.by), "languages": tuple(version.texts),
+                              "approvers": tuple(message.approvers)}
     data: dict[str, str | int] = {"message": message.id, "version": version.number}
-    return [announce(inc, "message.drafted", body, data),
-            *approvals.ask(inc, message, version, body)]
+    return [announce(inc, "message.drafted", facts, data),
+            *approvals.ask(inc, message, version, {VARIANT: "drafted", **facts})]
 
 
 def approve_message(inc: Incident, c: ApproveMessage, now: datetime) -> list[Effect]:
@@ -179,13 +180,12 @@ def approve_message(inc: Incident, c: ApproveMessage, now: datetime) -> list[Eff
                               approvers=_approvers(inc, message))
     if not result.changed:
         return []
-    subject = f"{message.id} v{c.version}"
+    facts: dict[str, Fact] = {"message": message.id, "version": c.version}
     if not result.complete:
-        body = f"{subject} approved by {inc.name(c.by)}; awaiting {', '.join(result.awaiting)}."
+        facts |= {VARIANT: "awaiting", "by": inc.name(c.by), "awaiting": tuple(result.awaiting)}
     else:
-        gone = ", ".join(f"v{n}" for n in result.superseded)
-        body = f"{subject} is approved" + (f"; it supersedes {gone}." if gone else ".")
-    return [announce(inc, "message.approved", body,
+        facts |= {VARIANT: "complete", "superseded": tuple(str(n) for n in result.superseded)}
+    return [announce(inc, "message.approved", facts,
                      {"message": message.id, "version": c.version})]
 
 
@@ -202,16 +202,16 @@ def add_translation(inc: Incident, c: AddTranslation, now: datetime) -> list[Eff
                                        c.by, now)
     if version is None:
         return []
-    added = (f"{messages.label(message.id, version.number, c.language)} added by "
-             f"{inc.name(c.by)}")
+    facts: dict[str, Fact] = {"label": messages.label(message.id, version.number, c.language),
+                              "by": inc.name(c.by)}
     data: dict[str, str | int] = {"message": message.id, "version": version.number}
     if version.number == c.version:
-        return [announce(inc, "message.translated", f"{added}.", data)]
+        return [announce(inc, "message.translated", {VARIANT: "added", **facts}, data)]
     # v(n) was approved: the translation is a new version and needs approving like a draft
-    body = (f"{added} as a new version (v{c.version} was approved and stays in use): awaiting "
-            f"approval by {', '.join(message.approvers)}.")
-    return [announce(inc, "message.translated", body, data),
-            *approvals.ask(inc, message, version, body)]
+    facts |= {VARIANT: "new_version", "approved": c.version,
+              "approvers": tuple(message.approvers)}
+    return [announce(inc, "message.translated", facts, data),
+            *approvals.ask(inc, message, version, facts)]
 
 
 def release_message(inc: Incident, c: ReleaseMessage, now: datetime) -> list[Effect]:
@@ -233,9 +233,9 @@ def release_message(inc: Incident, c: ReleaseMessage, now: datetime) -> list[Eff
     return [decision("release", f"Released {message.id} v{version.number} ({languages})",
                      c.by, now),
             announce(inc, "message.released",
-                     f"Released {en} ({message.title}); publish through "
-                     f"{', '.join(ch.value for ch in message.channels)}:\n\n"
-                     f"{version.texts.get('en', '')}",
+                     {"label": en, "title": message.title,
+                      "channels": tuple(ch.value for ch in message.channels),
+                      "text": version.texts.get("en", "")},
                      {"message": message.id, "version": version.number,
                       "languages": languages}, version=en)]
 
@@ -246,7 +246,9 @@ def withdraw_message(inc: Incident, c: WithdrawMessage, now: datetime) -> list[E
     version = messages.withdraw(inc.messages, message, c.reason, c.by, now)
     text = f"Withdrew {message.id} v{version.number}: nothing of it will be used"
     return [decision("withdraw", text, c.by, now, rationale=c.reason),
-            announce(inc, "message.withdrawn", f"{text} ({c.reason.strip()}).",
+            announce(inc, "message.withdrawn",
+                     {"message": message.id, "version": version.number,
+                      "reason": c.reason.strip()},
                      {"message": message.id, "version": version.number})]
 
 
@@ -265,9 +267,10 @@ def complete_step(inc: Incident, c: CompleteStep, now: datetime) -> list[Effect]
         return []
     state = inc.briefing.get(step.id)
     state.message_version = version[0] if version else None
-    used = f" using {state.message_version}" if version else ""
-    return [announce(inc, "briefing.completed", f"Briefing step complete: {step.title}{used} "
-                     f"— marked done by {inc.name(c.by)}.", {"step": step.id}),
+    facts: dict[str, Fact] = {VARIANT: "marked", "step": step.title, "by": inc.name(c.by)}
+    if state.message_version:
+        facts["version"] = state.message_version
+    return [announce(inc, "briefing.completed", facts, {"step": step.id}),
             *tasks_done_by_step(inc, step.id, c.by, now)]
 
 
@@ -291,7 +294,7 @@ def mark_compromised(inc: Incident, c: MarkCompromised, now: datetime) -> list[E
     text = ("Timeline compromised: every remaining briefing step opened at once and the "
             "holding line may be released")
     effects: list[Effect] = [decision("compromised", text, c.by, now, rationale=c.reason),
-                             announce(inc, "incident.compromised", f"{text} ({c.reason}).")]
+                             announce(inc, "incident.compromised", {"reason": c.reason})]
     for change in changes:
         effects += on_opened(inc, change, now)
     return effects
@@ -379,14 +382,15 @@ def stand_down(inc: Incident, c: StandDown, now: datetime) -> list[Effect]:
     if was is Status.PREBRIEF:
         text = "Stand-down before T0: the operation was called off"
     return [decision("standdown", text, c.by, now, rationale=c.reason),
-            announce(inc, "incident.standing_down", f"{text}.")]
+            announce(inc, "incident.standing_down",
+                     {VARIANT: "called_off" if was is Status.PREBRIEF else "ending"})]
 
 
 def close(inc: Incident, c: Close, now: datetime) -> list[Effect]:
     require(inc, c.by, (), "close the incident")
     transition(inc, Event.CLOSE, c.by, now)
     return [decision("close", "Incident closed", c.by, now),
-            announce(inc, "incident.closed", "Incident closed.")]
+            announce(inc, "incident.closed")]
 
 
 # ---- the tables ---------------------------------------------------------------------------

@@ -18,7 +18,16 @@ from typing import Any
 from incident_bot.domain import briefing, messages, ringround, tasks
 from incident_bot.domain.briefing import Briefing, Change, Clocks
 from incident_bot.domain.directory import Person
-from incident_bot.domain.effects import Effect, Notify, OutboxChannel, RecordDecision, outbox_key
+from incident_bot.domain.effects import (
+    VARIANT,
+    Effect,
+    Fact,
+    Facts,
+    Notify,
+    OutboxChannel,
+    RecordDecision,
+    outbox_key,
+)
 from incident_bot.domain.ladder import RoundContext
 from incident_bot.domain.messages import MessageBook
 from incident_bot.domain.playbook import Classification, KeyMessage, Level, Playbook
@@ -267,26 +276,27 @@ def coverage(incident: Incident) -> dict[int, float]:
 # ---- notices and decisions ----------------------------------------------------------------
 
 
-def notice(incident: Incident, recipient: str, purpose: str, body: str,
+def notice(incident: Incident, recipient: str, purpose: str, facts: Facts | None = None,
            data: Mapping[str, str | int] | None = None, version: str | None = None) -> Notify:
-    """A Slack notice to a person (DM) or to the incident channel, with a unique key."""
+    """A Slack notice to a person (DM) or to the incident channel, with a unique key; the
+    service words it from ``purpose`` and ``facts``."""
     incident.notices += 1
     channel = (OutboxChannel.SLACK_CHANNEL if recipient == INCIDENT_CHANNEL
                else OutboxChannel.SLACK_DM)
     topic = f"{purpose}:{incident.notices}"
     return Notify(key=outbox_key(incident.id, recipient, topic, channel.value), channel=channel,
-                  recipient=recipient, body=body, purpose=purpose, message_version=version,
-                  data=dict(data or {}))
+                  recipient=recipient, body="", purpose=purpose, message_version=version,
+                  data=dict(data or {}), facts=dict(facts or {}))
 
 
-def announce(incident: Incident, purpose: str, body: str,
+def announce(incident: Incident, purpose: str, facts: Facts | None = None,
              data: Mapping[str, str | int] | None = None, version: str | None = None) -> Notify:
-    return notice(incident, INCIDENT_CHANNEL, purpose, body, data, version)
+    return notice(incident, INCIDENT_CHANNEL, purpose, facts, data, version)
 
 
-def tell(incident: Incident, people: list[str], purpose: str, body: str,
+def tell(incident: Incident, people: list[str], purpose: str, facts: Facts | None = None,
          data: Mapping[str, str | int] | None = None) -> list[Effect]:
-    return [notice(incident, key, purpose, body, data) for key in dict.fromkeys(people)]
+    return [notice(incident, key, purpose, facts, data) for key in dict.fromkeys(people)]
 
 
 def decision(kind: str, text: str, by: str, now: datetime, rationale: str = "",
@@ -335,16 +345,16 @@ def on_opened(incident: Incident, change: Change, now: datetime) -> list[Effect]
     step = incident.playbook.step(change.step_id)
     state = incident.briefing.get(step.id)
     state.message_version = _version_label(incident, step.message)
-    using = ""
+    facts: dict[str, Fact] = {"step": step.title, "audience": step.audience.describe(),
+                              "briefer": step.briefed_by, "how": change.how}
     if step.message:
-        using = (f" using {state.message_version}" if state.message_version else
-                 f" — {step.message} has NO approved version yet: approvers, please approve")
-    body = (f"Briefing step open: {step.title} ({step.audience.describe()}), by "
-            f"{step.briefed_by}{using}. Opened by {change.how}.")
+        facts["message"] = step.message
+    if state.message_version:
+        facts["version"] = state.message_version
     data: dict[str, str | int] = {"step": step.id, "how": change.how}
     briefers = incident.roles.visible_holders(incident.playbook, incident.prebrief)
-    effects: list[Effect] = [announce(incident, "briefing.opened", body, data)]
-    effects += tell(incident, briefers.get(step.briefed_by, []), "briefing.opened", body, data)
+    effects: list[Effect] = [announce(incident, "briefing.opened", facts, data)]
+    effects += tell(incident, briefers.get(step.briefed_by, []), "briefing.opened", facts, data)
     return effects + _start_rounds(incident, step.audience.tiers, now)
 
 
@@ -390,10 +400,14 @@ def on_completed(incident: Incident, change: Change, now: datetime) -> list[Effe
     state = incident.briefing.get(step.id)
     if step.message and state.message_version is None:
         state.message_version = _version_label(incident, step.message)
-    who = "coverage reached" if change.how == briefing.BY_COVERAGE else incident.name(change.how)
-    used = f" ({state.message_version})" if state.message_version else ""
-    return [announce(incident, "briefing.completed",
-                     f"Briefing step complete: {step.title}{used} — {who}.", {"step": step.id}),
+    facts: dict[str, Fact] = {"step": step.title}
+    if change.how == briefing.BY_COVERAGE:
+        facts[VARIANT] = "coverage"
+    else:
+        facts["by"] = incident.name(change.how)
+    if state.message_version:
+        facts["version"] = state.message_version
+    return [announce(incident, "briefing.completed", facts, {"step": step.id}),
             *tasks_done_by_step(incident, step.id, change.how, now)]
 
 
