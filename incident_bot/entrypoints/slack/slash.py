@@ -38,7 +38,7 @@ from incident_bot.errors import NotFoundError, ProviderError, RefusedError
 from incident_bot.service.use_cases import StartRequest
 from incident_bot.service.variables import settable
 
-log = logging.getLogger("incident_bot.slack.commands")
+log = logging.getLogger("incident_bot.slack.slash")
 
 Body = dict[str, Any]
 Reply = Callable[[SlackEdge, Parsed, Body, WebClient], str]
