@@ -85,7 +85,7 @@ def test_a_claim_waiting_for_an_open_claim_gets_only_the_other_rows(any_uow_fact
     with any_uow_factory() as first_uow:
         first = [t.key for t in first_uow.timers.claim_due(NOW, 4, 60, "a")]
         other = threading.Thread(target=lambda: second.extend(_claim_all(any_uow_factory, "b")))
-        other.start()  # on SQLite it waits for our write lock; on PostgreSQL it skips our rows
+        other.start()  # SQLite and memory: it waits for our lock; PostgreSQL: it skips our rows
         first_uow.commit()
     other.join()
     assert (len(first), sorted(first + second)) == (4, sorted(f"t{n}" for n in range(10)))

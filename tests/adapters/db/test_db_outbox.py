@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from incident_bot.domain.effects import Notify, OutboxChannel
+from incident_bot.domain.effects import FOLD, Notify, OutboxChannel
 
 NOW = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
 LEASE = 60
@@ -130,3 +131,70 @@ def test_the_latest_item_to_a_recipient_on_a_channel_is_found(any_uow_factory):
 def test_an_unknown_item_is_none(any_uow_factory):
     with any_uow_factory() as uow:
         assert (uow.outbox.get(999), uow.outbox.by_provider_id("SM0")) == (None, None)
+
+
+def test_the_first_provider_id_adopted_is_kept(any_uow_factory):
+    _add(any_uow_factory, (_notify("k"), NOW))
+    (item,) = _items(any_uow_factory)
+    with any_uow_factory() as uow:
+        adopted = [uow.outbox.adopt_provider_id(item.id, sid) for sid in ("SM1", "SM2", "SM1")]
+        uow.commit()
+    assert (adopted, _items(any_uow_factory)[0].provider_id) == ([True, False, True], "SM1")
+
+
+def test_an_unknown_item_adopts_nothing(any_uow_factory):
+    with any_uow_factory() as uow:
+        assert uow.outbox.adopt_provider_id(999, "SM1") is False
+
+
+def test_a_deferred_item_waits_untried_until_its_time(any_uow_factory):
+    _add(any_uow_factory, (_notify("k"), NOW))
+    (item,) = _claim(any_uow_factory, NOW)
+    with any_uow_factory() as uow:
+        uow.outbox.defer(item.id, NOW + timedelta(seconds=5))
+        uow.commit()
+    early = _claim(any_uow_factory, NOW + timedelta(seconds=4))
+    late = _claim(any_uow_factory, NOW + timedelta(seconds=5))
+    assert (early, [(i.key, i.attempts) for i in late]) == ([], [("k", 1)])
+
+
+def test_a_claim_on_some_channels_leaves_the_others(any_uow_factory):
+    voice = dataclasses.replace(_notify("call"), channel=OutboxChannel.VOICE)
+    _add(any_uow_factory, (_notify("text"), NOW), (voice, NOW))
+    with any_uow_factory() as uow:
+        claimed = uow.outbox.claim(NOW, 10, LEASE, "w", channels=["voice"])
+        uow.commit()
+    assert [i.key for i in claimed] == ["call"]
+
+
+def test_a_cancelled_item_is_never_claimed_and_its_history_says_so(any_uow_factory):
+    _add(any_uow_factory, (_notify("k"), NOW))
+    (item,) = _items(any_uow_factory)
+    with any_uow_factory() as uow:
+        uow.outbox.mark_cancelled(item.id, "opted out", NOW)
+        uow.commit()
+    with any_uow_factory() as uow:
+        history = uow.outbox.history(item.id)
+    assert (_claim(any_uow_factory, NOW), [s for s, _, _ in history]) == ([], ["cancelled"])
+
+
+def _post(key: str, fold: str) -> Notify:
+    return Notify(key=key, channel=OutboxChannel.SLACK_CHANNEL, recipient="channel",
+                  body="replies", purpose="replies", data={FOLD: fold})
+
+
+def test_a_fold_is_updated_in_its_first_sent_post_and_sends_only_its_newest_item(
+        any_uow_factory):
+    _add(any_uow_factory, *[(_post(f"a{n}", "alice"), NOW) for n in range(3)],
+         (_post("b0", "bob"), NOW))
+    first, *_ = _claim(any_uow_factory, NOW, limit=1)
+    with any_uow_factory() as uow:
+        uow.outbox.mark_sent(first.id, "1700000000.000100", "posted", NOW)
+        uow.commit()
+    ids = {i.key: i.id for i in _items(any_uow_factory)}
+    with any_uow_factory() as uow:
+        found = (uow.outbox.fold_post("inc-1", "replies", "alice"),
+                 uow.outbox.fold_newest("inc-1", "replies", "alice"),
+                 uow.outbox.fold_post("inc-1", "replies", "bob"),
+                 uow.outbox.fold_newest("inc-1", "replies", "carol"))
+    assert found == ("1700000000.000100", ids["a2"], None, None)
