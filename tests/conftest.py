@@ -15,11 +15,21 @@ that silently skipped them would claim a coverage it does not have.
 - ``@pytest.mark.backends("postgres")``: run a test only on the listed backends (for behaviour
   only one backend has, e.g. ``SKIP LOCKED``); its other parametrisations are deselected.
 
+The in-memory store (``tests/memory_store.py``), for the tests of use cases rather than of the
+database (they run once, not once per backend):
+
+- ``memory_uow_factory`` / ``module_memory_uow_factory``: a factory of ``MemoryUnitOfWork`` on a
+  fresh ``MemoryStore`` (for one test / one test module).
+- ``any_uow_factory``: a unit-of-work factory on each store in turn, memory, SQLite and
+  PostgreSQL (``STORES``): for the repository contract tests and the end-to-end flow kept on
+  every store.
+
 Shared by several packages:
 
 - ``clock``: a FakeClock starting at ``clock_start``, which is the drills' ``T0`` unless a
   package or module overrides ``clock_start`` (the Slack tests start on another day).
-- ``drill``: the restart drill's service harness (``tests/drill.py``) on ``uow_factory``.
+- ``drill``: the restart drill's service harness (``tests/drill.py``) on the memory store;
+  ``sql_drill`` the same on ``uow_factory`` (each backend), for tests of what the database holds.
 """
 
 from __future__ import annotations
@@ -36,6 +46,9 @@ from incident_bot.adapters.db import SqlUnitOfWork, make_engine, upgrade
 from tests.databases import BACKENDS, empty_database
 from tests.drill import Harness, drill_people, make_harness
 from tests.fakes import T0, FakeClock
+from tests.memory_store import MemoryStore, MemoryUnitOfWork
+
+STORES = ["memory", *BACKENDS]
 
 # pytest-xdist's workers inherit COLUMNS=80; a rich Console made while it is set keeps that
 # width for good, so the CLI tests' own COLUMNS would not take (they pass without xdist).
@@ -46,7 +59,7 @@ for _name in ("COLUMNS", "LINES"):
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "backends(*names): run a database test only on these backends "
-                   "(sqlite, postgres)")
+                   "(memory, sqlite, postgres)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -65,7 +78,7 @@ def _runs_on_its_backend(item: pytest.Item) -> bool:
     callspec = getattr(item, "callspec", None)
     if marker is None or callspec is None:
         return True
-    for name in ("database_url", "module_database_url"):
+    for name in ("database_url", "module_database_url", "any_uow_factory"):
         if name in callspec.params:
             return callspec.params[name] in marker.args
     return True
@@ -110,6 +123,33 @@ def module_uow_factory(module_database_url: str) -> Iterator[Callable[[], SqlUni
 
 
 @pytest.fixture
+def memory_uow_factory() -> Callable[[], MemoryUnitOfWork]:
+    store = MemoryStore()
+    return lambda: MemoryUnitOfWork(store)
+
+
+@pytest.fixture(scope="module")
+def module_memory_uow_factory() -> Callable[[], MemoryUnitOfWork]:
+    store = MemoryStore()
+    return lambda: MemoryUnitOfWork(store)
+
+
+@pytest.fixture(params=STORES)
+def any_uow_factory(request: pytest.FixtureRequest,
+                    tmp_path: Path) -> Iterator[Callable[[], MemoryUnitOfWork | SqlUnitOfWork]]:
+    """A unit-of-work factory on a fresh store: memory, then each database backend."""
+    if request.param == "memory":
+        store = MemoryStore()
+        yield lambda: MemoryUnitOfWork(store)
+        return
+    with empty_database(request.param, tmp_path) as url:
+        engine = make_engine(url)
+        upgrade(engine=engine)
+        yield lambda: SqlUnitOfWork(engine)
+        engine.dispose()
+
+
+@pytest.fixture
 def clock_start() -> datetime:
     """When ``clock`` starts: override this, not ``clock``, for a scenario set on another day."""
     return T0
@@ -121,8 +161,15 @@ def clock(clock_start: datetime) -> FakeClock:
 
 
 @pytest.fixture
-def drill(uow_factory: Callable[[], SqlUnitOfWork]) -> Harness:
-    """The restart drill (six tier-1 and four tier-2 contacts), with a FakeClock of its own."""
+def drill(memory_uow_factory: Callable[[], MemoryUnitOfWork]) -> Harness:
+    """The restart drill (six tier-1 and four tier-2 contacts), with a FakeClock of its own, on
+    the memory store."""
+    return make_harness(memory_uow_factory, drill_people())
+
+
+@pytest.fixture
+def sql_drill(uow_factory: Callable[[], SqlUnitOfWork]) -> Harness:
+    """``drill`` on a real database (each backend)."""
     return make_harness(uow_factory, drill_people())
 
 

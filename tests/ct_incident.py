@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from incident_bot.adapters.db import SqlUnitOfWork
 from incident_bot.adapters.directory_import import parse_directory
 from incident_bot.adapters.playbook_loader import load_playbooks
 from incident_bot.adapters.templates import TemplateStore
 from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Playbook
+from incident_bot.service.ports import UnitOfWork
 from incident_bot.service.use_cases import IncidentService, StartRequest
 from tests.fakes import FakeClock
 
@@ -42,7 +42,7 @@ def sample_people(playbook: Playbook) -> list[Person]:
     return parse_directory(SAMPLE_DIRECTORY, {r.code for r in playbook.roles}).people
 
 
-def seed_ct(uow_factory: Callable[[], SqlUnitOfWork],
+def seed_ct(uow_factory: Callable[[], UnitOfWork],
             playbooks: Mapping[str, Playbook] | None = None) -> CtSetup:
     """The CT playbook (from ``playbooks``, else loaded from the repository) and the sample
     directory's people, stored in the database."""
@@ -56,7 +56,7 @@ def seed_ct(uow_factory: Callable[[], SqlUnitOfWork],
     return CtSetup(dict(playbooks), playbook, people)
 
 
-def ct_service(uow_factory: Callable[[], SqlUnitOfWork],
+def ct_service(uow_factory: Callable[[], UnitOfWork],
                clock: FakeClock) -> tuple[IncidentService, CtSetup]:
     """``seed_ct``, and the incident service on it with the real templates."""
     ct = seed_ct(uow_factory)

@@ -1,7 +1,8 @@
 """The restart drill as the service tests, the personal-data tests and the dispatcher's pacing
-tests run it: the real use cases, poller and dispatcher on the real database, with an injected
-clock (starting at ``T0``) and recording transports. ``drill`` in ``tests/conftest.py`` is this
-harness with the standard contacts."""
+tests run it: the real use cases, poller and dispatcher on the unit-of-work factory given (the
+memory store or a database), with an injected clock (starting at ``T0``) and recording
+transports. ``drill`` (memory) and ``sql_drill`` (each database backend) in
+``tests/conftest.py`` are this harness with the standard contacts."""
 
 from __future__ import annotations
 

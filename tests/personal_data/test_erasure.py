@@ -45,7 +45,8 @@ def erase(drill, key: str = PERSON):
 
 
 def every_text_column(drill) -> dict[str, list[str]]:
-    """table name → every text value in it (JSON columns as JSON text)."""
+    """table name → every text value in it (JSON columns as JSON text): ``drill`` on a real
+    database (``sql_drill``), since this reads its tables."""
     found: dict[str, list[str]] = {}
     with drill.uow_factory() as uow:
         session = uow._open()
@@ -64,21 +65,21 @@ def tables_mentioning(drill, *texts: str) -> set[str]:
             for value in values for text in texts if text in value}
 
 
-def test_before_erasure_the_name_and_number_are_in_the_directory_incident_and_outbox(drill):
-    start(drill)
-    with drill.uow_factory() as uow:
+def test_before_erasure_the_name_and_number_are_in_the_directory_incident_and_outbox(sql_drill):
+    start(sql_drill)
+    with sql_drill.uow_factory() as uow:
         before = uow.outbox.items()
-    assert {"person", "incident"} <= tables_mentioning(drill, NAME, PHONE)
+    assert {"person", "incident"} <= tables_mentioning(sql_drill, NAME, PHONE)
     assert any(item.notify.recipient == PERSON for item in before)
 
 
-def test_after_erasure_no_table_but_the_decision_log_holds_the_name_or_number(drill):
-    incident_id = start(drill)
-    drill.incidents.execute(incident_id, LogDecision(f"Call {NAME} on {PHONE} first", "",
-                                                     by="cmd"))
-    drill.tick()
-    erase(drill)
-    assert tables_mentioning(drill, NAME, PHONE) <= {"decision_log"}
+def test_after_erasure_no_table_but_the_decision_log_holds_the_name_or_number(sql_drill):
+    incident_id = start(sql_drill)
+    sql_drill.incidents.execute(incident_id, LogDecision(f"Call {NAME} on {PHONE} first", "",
+                                                         by="cmd"))
+    sql_drill.tick()
+    erase(sql_drill)
+    assert tables_mentioning(sql_drill, NAME, PHONE) <= {"decision_log"}
 
 
 def test_the_directory_row_goes(drill):

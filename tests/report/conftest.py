@@ -1,5 +1,6 @@
-"""One varied ct-arrests-and-searches incident per database backend, shared by the report
-tests (they only read it)."""
+"""One varied ct-arrests-and-searches incident, shared by the report tests (they only read it):
+``world`` on the memory store; ``sql_world`` on each database backend, for the CLI commands,
+which open the database themselves."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ import pytest
 from incident_bot.adapters.db import SqlUnitOfWork, make_engine, upgrade
 from incident_bot.entrypoints.exercise.session import without_fsync
 from tests.databases import BACKENDS, empty_database
+from tests.memory_store import MemoryStore, MemoryUnitOfWork
 from tests.report.support import World, build_world
 
 
+@pytest.fixture(scope="session")
+def world() -> World:
+    store = MemoryStore()
+    return build_world(lambda: MemoryUnitOfWork(store), None)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def world(request, tmp_path_factory) -> World:
+def sql_world(request, tmp_path_factory) -> World:
     with empty_database(request.param, tmp_path_factory.mktemp("aar")) as url:
         engine = make_engine(url)
         if request.param == "sqlite":

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from incident_bot.adapters.db import SqlUnitOfWork
 from incident_bot.domain.commands import (
     AcceptCallList,
     ApproveMessage,
@@ -23,6 +22,7 @@ from incident_bot.domain.directory import Person
 from incident_bot.domain.playbook import Playbook
 from incident_bot.errors import RefusedError
 from incident_bot.service.dispatcher import Dispatcher
+from incident_bot.service.ports import UnitOfWork
 from incident_bot.service.reports.after_action import Records, load_records
 from incident_bot.service.timers import TimerPoller
 from incident_bot.service.use_cases import IncidentService
@@ -38,8 +38,8 @@ OUTCOMES = {3: "voicemail", 9: "declined", 14: "unsafe_to_call", 20: "wrong_numb
 
 @dataclass
 class World:
-    uow_factory: Callable[[], SqlUnitOfWork]
-    database_url: str
+    uow_factory: Callable[[], UnitOfWork]
+    database_url: str | None  # None on the memory store
     incidents: IncidentService
     clock: FakeClock
     playbook: Playbook
@@ -54,7 +54,7 @@ class World:
             return load_records(uow, self.incident_id)
 
 
-def build_world(uow_factory: Callable[[], SqlUnitOfWork], database_url: str) -> World:
+def build_world(uow_factory: Callable[[], UnitOfWork], database_url: str | None) -> World:
     clock = FakeClock(T0 - timedelta(hours=1))
     incidents, ct = ct_service(uow_factory, clock)
     sms = RecordingSms()

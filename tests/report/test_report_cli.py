@@ -17,6 +17,12 @@ DIGITS = re.compile(r"\d{7,}")
 
 
 @pytest.fixture
+def world(sql_world):
+    """The CLI opens the database itself: the world on each database backend."""
+    return sql_world
+
+
+@pytest.fixture
 def invoke(world):
     def run(*args: str):
         env = {"COLUMNS": "200", "DATABASE_URL": world.database_url}

@@ -118,9 +118,9 @@ def _one_holder_per_role(playbook: Playbook, people: list[Person]) -> dict[str, 
 
 
 @pytest.fixture(scope="module")
-def matrix(module_uow_factory, module_database_url) -> tuple[Playbook, list[Outcome]]:
-    """One database per backend for the whole module (``module_uow_factory``)."""
-    uow_factory = module_uow_factory
+def matrix(module_memory_uow_factory) -> tuple[Playbook, list[Outcome]]:
+    """One memory store for the whole module (``module_memory_uow_factory``)."""
+    uow_factory = module_memory_uow_factory
     service, ct = ct_service(uow_factory, FakeClock(NOW))
     playbook, people, commander = ct.playbook, ct.people, ct.commander
     outcomes = []
@@ -141,8 +141,7 @@ def matrix(module_uow_factory, module_database_url) -> tuple[Playbook, list[Outc
             outcomes.append(Outcome(role, person.key, case.name, expected[case.name], error,
                                     _refusals(uow_factory, person.key) > audited_before))
     allowed = sum(o.expected_allowed for o in outcomes)
-    backend = "sqlite" if module_database_url.startswith("sqlite") else "postgresql"
-    FIGURES.append(f"service authorisation matrix ({backend}): {len(playbook.roles)} roles x "
+    FIGURES.append(f"service authorisation matrix (memory store): {len(playbook.roles)} roles x "
                    f"{len(CASES)} "
                    f"commands = {len(outcomes)} cases: {allowed} allowed, "
                    f"{len(outcomes) - allowed} refused")

@@ -187,21 +187,20 @@ def _people(pb: Playbook, sample: list[Person]) -> tuple[dict[str, Person | None
 
 
 @pytest.fixture(scope="module")
-def matrix(module_uow_factory, module_database_url) -> tuple[Playbook, list[Outcome]]:
-    service, ct = ct_service(module_uow_factory, FakeClock(NOW))
+def matrix(module_memory_uow_factory) -> tuple[Playbook, list[Outcome]]:
+    service, ct = ct_service(module_memory_uow_factory, FakeClock(NOW))
     pb = ct.playbook
     people, keys, extra = _people(pb, ct.people)
-    with module_uow_factory() as uow:
+    with module_memory_uow_factory() as uow:
         uow.directory.upsert(extra)
         uow.commit()
     outcomes = [o for number, phase in enumerate(PHASES)
-                for o in _one_phase(service, module_uow_factory, pb, people, keys,
+                for o in _one_phase(service, module_memory_uow_factory, pb, people, keys,
                                     ct.commander, phase, number)]
     _nothing_open_answers(outcomes, service)
     refused = [o for o in outcomes if not o.expected]
-    backend = "sqlite" if module_database_url.startswith("sqlite") else "postgresql"
     FIGURES.append(
-        f"service read matrix ({backend}): {len(people)} people ({len(pb.roles)} roles, "
+        f"service read matrix (memory store): {len(people)} people ({len(pb.roles)} roles, "
         f"admitted early, no role, stranger) x {len(PHASES)} phases x up to "
         f"{len(NAMED) + 2} reads = {len(outcomes)} attempts: {len(refused)} refused, "
         f"{sum(o.audited for o in refused)} audited, {sum(o.leaked for o in outcomes)} leaked")
@@ -250,8 +249,8 @@ def _start_at(service: IncidentService, ct, incident_id: str, t0: datetime) -> s
                                                t0=t0, started_by=ct.commander), incident_id)
 
 
-def test_which_incident_lists_only_the_open_incidents_the_reader_may_see(uow_factory):
-    service, ct = ct_service(uow_factory, FakeClock(NOW))
+def test_which_incident_lists_only_the_open_incidents_the_reader_may_see(memory_uow_factory):
+    service, ct = ct_service(memory_uow_factory, FakeClock(NOW))
     need_to_know = {r.code for r in ct.playbook.roles if r.need_to_know}
     outsider = next(p.key for p in ct.people if p.roles and not set(p.roles) & need_to_know)
     secret = _start_at(service, ct, "inc-secret01", NOW + timedelta(hours=2))
@@ -264,12 +263,12 @@ def test_which_incident_lists_only_the_open_incidents_the_reader_may_see(uow_fac
     assert secret in _error(lambda: service.read(ct.commander, Read.STATUS))
 
 
-def test_with_one_incident_visible_a_read_naming_none_is_that_incident(uow_factory):
-    service, ct = ct_service(uow_factory, FakeClock(NOW))
+def test_with_one_incident_visible_a_read_naming_none_is_that_incident(memory_uow_factory):
+    service, ct = ct_service(memory_uow_factory, FakeClock(NOW))
     need_to_know = {r.code for r in ct.playbook.roles if r.need_to_know}
     outsider = next(p.key for p in ct.people if p.roles and not set(p.roles) & need_to_know)
     _start_at(service, ct, "inc-secret01", NOW + timedelta(hours=2))
     visible = _start_at(service, ct, "inc-open0001", NOW - timedelta(minutes=5))
 
     assert service.read(outsider, Read.STATUS).id == visible
-    assert _refusals(uow_factory, outsider) == 0
+    assert _refusals(memory_uow_factory, outsider) == 0

@@ -17,9 +17,8 @@ and every refusal is audited once and changes nothing. Each phase's refused atte
 (they change nothing, so every one meets the same incident); then the allowed ones; the
 irreversible ones (withdraw, compromise, stand-down) last.
 
-Runs on SQLite only: the 1,500 attempts are the domain's rule and the service's aiming, which
-no backend changes, and they take 20 s; the role matrix (test_authorisation_matrix.py) checks
-refusals and their audit rows on PostgreSQL too.
+Runs on the memory store: the 1,500 attempts are the domain's rule and the service's aiming,
+which no store changes (``test_service_flow.py`` audits a refusal on each database backend).
 """
 
 from __future__ import annotations
@@ -28,9 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import func, select
 
-from incident_bot.adapters.db.tables import AuditRow
 from incident_bot.domain import commands as c
 from incident_bot.domain.access import Read
 from incident_bot.domain.directory import Person
@@ -43,7 +40,6 @@ from tests.figures import FIGURES
 from tests.service import test_authorisation_matrix as writes
 from tests.service import test_authorisation_matrix_reads as reads
 
-pytestmark = pytest.mark.backends("sqlite")
 MISSING = reads.MISSING
 ANY_ROLE: Callable[[Playbook], set[str]] = lambda pb: {r.code for r in pb.roles}  # noqa: E731
 CASES = [
@@ -110,11 +106,10 @@ def _one(service: IncidentService, uow_factory: Callable[..., object], pb: Playb
 
 
 def _refusals(uow_factory: Callable[..., object], actor: str) -> int:
-    """Refused audit rows of ``actor`` (counted in SQL: the table grows to thousands here)."""
+    """Refused audit rows of ``actor``."""
     with uow_factory() as uow:  # type: ignore[attr-defined]
-        return int(uow._session.scalar(
-            select(func.count()).select_from(AuditRow)
-            .where(AuditRow.actor == actor, AuditRow.outcome == "refused")))
+        return sum(1 for e in uow.audit.entries()
+                   if e["actor"] == actor and e["outcome"] == "refused")
 
 
 def _stored(uow_factory: Callable[..., object], incident_id: str) -> tuple[int, int]:
@@ -147,20 +142,19 @@ def _one_phase(service: IncidentService, uow_factory: Callable[..., object], pb:
 
 
 @pytest.fixture(scope="module")
-def matrix(module_uow_factory, module_database_url) -> list[Outcome]:
-    service, ct = ct_service(module_uow_factory, FakeClock(reads.NOW))
+def matrix(module_memory_uow_factory) -> list[Outcome]:
+    service, ct = ct_service(module_memory_uow_factory, FakeClock(reads.NOW))
     pb = ct.playbook
     people, keys, extra = reads._people(pb, ct.people)
-    with module_uow_factory() as uow:
+    with module_memory_uow_factory() as uow:
         uow.directory.upsert(extra)
         uow.commit()
     outcomes = [o for number, phase in enumerate(reads.PHASES)
-                for o in _one_phase(service, module_uow_factory, pb, people, keys,
+                for o in _one_phase(service, module_memory_uow_factory, pb, people, keys,
                                     ct.commander, phase, number)]
     refused = [o for o in outcomes if o.error is not None]
-    backend = "sqlite" if module_database_url.startswith("sqlite") else "postgresql"
     FIGURES.append(
-        f"service write matrix ({backend}): {len(people)} people ({len(pb.roles)} roles, "
+        f"service write matrix (memory store): {len(people)} people ({len(pb.roles)} roles, "
         f"admitted early, no role, stranger) x {len(reads.PHASES)} phases x {len(CASES)} "
         f"commands = {len(outcomes)} attempts: {len(refused)} refused "
         f"({sum(o.expected_refused for o in outcomes)} for who asked), "

@@ -45,26 +45,26 @@ def _dm(key: str) -> Notify:
                   recipient="cmd", body=f"hello {key}", purpose="test.dm", priority=2)
 
 
-def test_a_post_whose_answer_was_lost_is_found_not_posted_again(uow_factory):
-    harness, chat = make_harness(uow_factory, []), LosesFirstAnswer()
+def test_a_post_whose_answer_was_lost_is_found_not_posted_again(memory_uow_factory):
+    harness, chat = make_harness(memory_uow_factory, []), LosesFirstAnswer()
     dispatcher = _dispatcher(harness, chat)
-    with uow_factory() as uow:
+    with memory_uow_factory() as uow:
         uow.outbox.add("inc-x", _dm("a"), harness.clock.now())
         uow.commit()
     dispatcher.dispatch()
     harness.clock.advance(minutes=5)
     dispatcher.dispatch()
-    with uow_factory() as uow:
+    with memory_uow_factory() as uow:
         [item] = uow.outbox.items("inc-x")
     assert Counter(s.notify.key for s in chat.sent) == {"inc-x|cmd|a|slack_dm|1": 1}
     assert chat.lookups == ["inc-x|cmd|a|slack_dm|1"]
     assert item.status == "sent"
 
 
-def test_a_first_attempt_does_not_look_first(uow_factory):
-    harness, chat = make_harness(uow_factory, []), LosesFirstAnswer(lost=0)
+def test_a_first_attempt_does_not_look_first(memory_uow_factory):
+    harness, chat = make_harness(memory_uow_factory, []), LosesFirstAnswer(lost=0)
     dispatcher = _dispatcher(harness, chat)
-    with uow_factory() as uow:
+    with memory_uow_factory() as uow:
         uow.outbox.add("inc-x", _dm("b"), harness.clock.now())
         uow.commit()
     dispatcher.dispatch()
@@ -90,13 +90,14 @@ def _retry_delay_after(uow_factory, error: TransientProviderError) -> float:
     return (item.next_attempt_at - harness.clock.now()).total_seconds()
 
 
-def test_an_uncertain_sms_failure_waits_before_looking_it_up_and_resending(uow_factory):
+def test_an_uncertain_sms_failure_waits_before_looking_it_up_and_resending(memory_uow_factory):
     """Twilio may have accepted a text whose answer was lost: the retry (which looks it up
     first) waits long enough for a late-accepted message to show in Twilio's list."""
-    delay = _retry_delay_after(uow_factory, TransientProviderError("timed out", uncertain=True))
+    delay = _retry_delay_after(memory_uow_factory,
+                               TransientProviderError("timed out", uncertain=True))
     assert delay >= UNCERTAIN_PHONE_RETRY_SECONDS
 
 
-def test_a_certain_sms_failure_is_retried_on_the_ordinary_backoff(uow_factory):
-    delay = _retry_delay_after(uow_factory, TransientProviderError("429", retry_after=1.0))
+def test_a_certain_sms_failure_is_retried_on_the_ordinary_backoff(memory_uow_factory):
+    delay = _retry_delay_after(memory_uow_factory, TransientProviderError("429", retry_after=1.0))
     assert 1.0 <= delay < UNCERTAIN_PHONE_RETRY_SECONDS

@@ -26,10 +26,10 @@ from tests.fakes import FakeClock, RecordingChat, RecordingSms, RecordingVoice
 
 
 @pytest.fixture(scope="module")
-def ct(module_uow_factory):
-    """The response runs once per backend (one database for the whole module) and every test
-    below reads the same outcome."""
-    uow_factory = module_uow_factory
+def ct(module_memory_uow_factory):
+    """The response runs once, on the memory store, and every test below reads the same outcome
+    (``test_service_flow.py`` keeps a flow on each database backend too)."""
+    uow_factory = module_memory_uow_factory
     clock = FakeClock(T0 - timedelta(hours=1))
     incidents, setup = ct_service(uow_factory, clock)
     playbook, people = setup.playbook, setup.people

@@ -21,10 +21,10 @@ TICK = timedelta(seconds=0.25)
 
 
 @pytest.fixture
-def cell(uow_factory):
+def cell(memory_uow_factory):
     """A drill incident whose tier-1 texts went out, with a Slack channel, paced as serve
     paces it (one post a second per conversation, three seconds' burst)."""
-    harness = make_harness(uow_factory, drill_people())
+    harness = make_harness(memory_uow_factory, drill_people())
     harness.dispatcher = Dispatcher(
         harness.uow_factory, harness.clock, harness.incidents, harness.chat, harness.sms,
         harness.voice, worker="paced", pacing=Pacing(sms_per_second=10, calls_per_second=1))
@@ -33,7 +33,7 @@ def cell(uow_factory):
         playbook_id="restart-drill", area="Northbridge", t0=T0, started_by="cmd"),
         incident_id="inc-lane")
     harness.incidents.execute(incident_id, ApproveMessage("drill-sms", 1, by="cmd"))
-    with uow_factory() as uow:
+    with memory_uow_factory() as uow:
         incident = uow.incidents.get_for_update(incident_id).incident
         incident.channel_id = CHANNEL
         uow.incidents.save(incident, T0)

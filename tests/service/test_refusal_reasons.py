@@ -62,17 +62,16 @@ def _attempts(service: IncidentService, pb: Playbook, commander: str, phase: rea
 
 
 @pytest.fixture(scope="module")
-def refusals(module_uow_factory, module_database_url) -> list[Refusal]:
-    service, ct = ct_service(module_uow_factory, FakeClock(reads.NOW))
+def refusals(module_memory_uow_factory) -> list[Refusal]:
+    service, ct = ct_service(module_memory_uow_factory, FakeClock(reads.NOW))
     people, keys, extra = reads._people(ct.playbook, ct.people)
-    with module_uow_factory() as uow:
+    with module_memory_uow_factory() as uow:
         uow.directory.upsert(extra)
         uow.commit()
     found = [r for number, phase in enumerate(reads.PHASES)
              for r in _attempts(service, ct.playbook, ct.commander, phase, number, people, keys)]
-    backend = "sqlite" if module_database_url.startswith("sqlite") else "postgresql"
     FIGURES.append(
-        f"refusal reasons ({backend}): {len(found)} refusals in {len(reads.PHASES)} phases: "
+        f"refusal reasons (memory store): {len(found)} refusals in {len(reads.PHASES)} phases: "
         f"{sum(bool(ONLY.search(r.text)) for r in found)} name who may, "
         f"{sum('need-to-know' in r.text for r in found)} say the incident is need-to-know, "
         f"{sum('no role in this incident' in r.text for r in found)} say no role")

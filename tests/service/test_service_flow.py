@@ -1,4 +1,5 @@
-"""The use cases end to end on the real database: start, approve, timers, outbox, replies."""
+"""The use cases end to end: start, approve, timers, outbox, replies. On every store (memory,
+SQLite, PostgreSQL): the one service flow that keeps the SQL wiring of the use cases covered."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from incident_bot.domain.commands import ApproveMessage, LogDecision
 from incident_bot.domain.decision_log import verify_chain
 from incident_bot.errors import NotAuthorised
 from incident_bot.service.use_cases import StartRequest
+from tests.drill import Harness, drill_people, make_harness
 from tests.fakes import T0
+
+
+@pytest.fixture
+def drill(any_uow_factory) -> Harness:
+    """The restart drill on each store in turn (``drill`` elsewhere is on memory alone)."""
+    return make_harness(any_uow_factory, drill_people())
 
 
 def start(drill, approve: bool = True) -> str:

@@ -1,25 +1,20 @@
-"""Hypothesis drives random sequences through the service layer on a real database: outcomes,
-SMS replies, approvals, new drafts, overrides, releases, clock ticks and restarts. After every
-step the safety invariants must hold; at the end every started contact must be terminal."""
+"""Hypothesis drives random sequences through the service layer on the memory store (a fresh
+one per example): outcomes, SMS replies, approvals, new drafts, overrides, releases, clock ticks
+and restarts (the service objects built afresh on the same store). After every step the safety
+invariants must hold; at the end every started contact must be terminal."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import re
-import shutil
-import tempfile
-import uuid
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from sqlalchemy import create_engine, text
 
-from incident_bot.adapters.db import SqlUnitOfWork, make_engine, normalise_url, upgrade
 from incident_bot.domain.codes import confirmation_code
 from incident_bot.domain.commands import (
     ApproveMessage,
@@ -38,6 +33,7 @@ from incident_bot.service.timers import TimerPoller
 from incident_bot.service.use_cases import IncidentService, StartRequest
 from tests.domain.builders import APPROVERS, E0, T0, playbook, staff
 from tests.fakes import FakeClock, RecordingChat, RecordingSms, RecordingVoice
+from tests.memory_store import MemoryStore, MemoryUnitOfWork
 
 CONTACTS = {f"k{n}": (1 if n <= 4 else 3, "ur" if n % 2 else "en") for n in range(1, 7)}
 PHONES = {key: f"+4477009001{n:02d}" for n, key in enumerate(CONTACTS)}
@@ -67,44 +63,13 @@ class EchoTemplates:
         return ["en", "ur", "pl"]
 
 
-class FreshDatabase:
-    """SQLite in a temp dir; when TEST_DATABASE_URL is set, every other example runs on a fresh
-    PostgreSQL schema instead, so one run covers both backends."""
-
-    created = 0
-
-    def __init__(self) -> None:
-        base = os.environ.get("TEST_DATABASE_URL")
-        self.tmp = Path(tempfile.mkdtemp())
-        self.schema = None
-        FreshDatabase.created += 1
-        if base and FreshDatabase.created % 2 == 0:
-            self.schema = f"hyp_{uuid.uuid4().hex[:10]}"
-            self.admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
-            with self.admin.connect() as c:
-                c.execute(text(f'CREATE SCHEMA "{self.schema}"'))
-            self.url = f"{normalise_url(base)}?options=-csearch_path%3D{self.schema}"
-        else:
-            self.url = f"sqlite:///{self.tmp / 'db.sqlite'}"
-        upgrade(self.url)
-        self.engine = make_engine(self.url)
-
-    def drop(self) -> None:
-        self.engine.dispose()
-        if self.schema:
-            with self.admin.connect() as c:
-                c.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
-            self.admin.dispose()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
 class IncidentMachine(RuleBasedStateMachine):
     @initialize()
     def start(self) -> None:
-        self.db = FreshDatabase()
+        store = MemoryStore()
         self.clock = FakeClock(T0)
         self.chat, self.sms, self.voice = RecordingChat(), RecordingSms(), RecordingVoice()
-        self.uow = lambda: SqlUnitOfWork(self.db.engine)
+        self.uow = lambda: MemoryUnitOfWork(store)
         with self.uow() as uow:
             uow.directory.upsert(people())
             uow.commit()
@@ -121,10 +86,6 @@ class IncidentMachine(RuleBasedStateMachine):
         self.poller = TimerPoller(self.uow, self.clock, "hyp")
         self.dispatcher = Dispatcher(self.uow, self.clock, self.incidents, self.chat, self.sms,
                                      self.voice, worker="hyp")
-
-    def teardown(self) -> None:
-        if hasattr(self, "db"):
-            self.db.drop()
 
     def execute(self, command) -> None:
         # refusals are allowed; the invariants check that nothing unsafe happened anyway
@@ -247,11 +208,8 @@ class IncidentMachine(RuleBasedStateMachine):
 
 class FinishingMachine(IncidentMachine):
     def teardown(self) -> None:
-        try:
-            if hasattr(self, "incident_id"):
-                self.finish()
-        finally:
-            super().teardown()
+        if hasattr(self, "incident_id"):
+            self.finish()
 
 
 FinishingMachine.TestCase.settings = settings(

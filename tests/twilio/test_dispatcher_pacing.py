@@ -132,38 +132,38 @@ def _sms_row(harness, recipient: str):
                     if i.notify.recipient == recipient and i.notify.channel is OutboxChannel.SMS)
 
 
-def test_a_contact_who_texted_stop_while_queued_gets_nothing(drill):
-    _start_without_sending(drill)
-    drill.incidents.sms_inbound("+447700910001", "STOP")
-    drill.tick()
-    assert drill.sms.to("+447700910001") == []
-    row = _sms_row(drill, "t1-1")
+def test_a_contact_who_texted_stop_while_queued_gets_nothing(sql_drill):
+    _start_without_sending(sql_drill)
+    sql_drill.incidents.sms_inbound("+447700910001", "STOP")
+    sql_drill.tick()
+    assert sql_drill.sms.to("+447700910001") == []
+    row = _sms_row(sql_drill, "t1-1")
     assert row.status == "cancelled"
 
 
-def test_a_contact_already_confirmed_is_not_texted_again(drill):
-    incident_id = _start_without_sending(drill)
-    drill.incidents.sms_inbound("+447700910002", confirmation_code(incident_id, 1))
-    drill.tick()
-    assert drill.sms.to("+447700910002") == []
-    assert _sms_row(drill, "t1-2").status == "cancelled"
+def test_a_contact_already_confirmed_is_not_texted_again(sql_drill):
+    incident_id = _start_without_sending(sql_drill)
+    sql_drill.incidents.sms_inbound("+447700910002", confirmation_code(incident_id, 1))
+    sql_drill.tick()
+    assert sql_drill.sms.to("+447700910002") == []
+    assert _sms_row(sql_drill, "t1-2").status == "cancelled"
 
 
-def test_a_text_superseded_by_the_next_rung_is_not_sent(drill):
-    _start_without_sending(drill)
-    drill.clock.advance(minutes=15)
-    drill.poller.fire_due()  # the SMS rung timed out before its text ever left
-    drill.dispatcher.dispatch()
-    assert drill.sms.to("+447700910003") == []
-    assert _sms_row(drill, "t1-3").status == "cancelled"
-    assert [c.address for c in drill.voice.calls].count("+447700910003") == 1
+def test_a_text_superseded_by_the_next_rung_is_not_sent(sql_drill):
+    _start_without_sending(sql_drill)
+    sql_drill.clock.advance(minutes=15)
+    sql_drill.poller.fire_due()  # the SMS rung timed out before its text ever left
+    sql_drill.dispatcher.dispatch()
+    assert sql_drill.sms.to("+447700910003") == []
+    assert _sms_row(sql_drill, "t1-3").status == "cancelled"
+    assert [c.address for c in sql_drill.voice.calls].count("+447700910003") == 1
 
 
-def test_the_other_contacts_are_still_texted(drill):
-    _start_without_sending(drill)
-    drill.incidents.sms_inbound("+447700910001", "STOP")
-    drill.tick()
-    assert len({s.address for s in drill.sms.sent}) == 9
+def test_the_other_contacts_are_still_texted(sql_drill):
+    _start_without_sending(sql_drill)
+    sql_drill.incidents.sms_inbound("+447700910001", "STOP")
+    sql_drill.tick()
+    assert len({s.address for s in sql_drill.sms.sent}) == 9
 
 
 def _dm(n: int) -> Notify:
@@ -171,15 +171,15 @@ def _dm(n: int) -> Notify:
                   recipient="cmd", body=f"update {n}", purpose="bulk.chat", priority=2)
 
 
-def test_posts_to_one_conversation_keep_slacks_pace_and_wait_untried(drill):
-    dispatcher = _paced(drill)
+def test_posts_to_one_conversation_keep_slacks_pace_and_wait_untried(sql_drill):
+    dispatcher = _paced(sql_drill)
     dispatcher.pace_chat(posts_per_second=1.0, burst_seconds=3.0)
-    _queue(drill, [_dm(n) for n in range(6)])
+    _queue(sql_drill, [_dm(n) for n in range(6)])
     per_second = []
     for _ in range(4):
         per_second.append(dispatcher.dispatch())
-        drill.clock.advance(seconds=1)
-    with drill.uow_factory() as uow:
+        sql_drill.clock.advance(seconds=1)
+    with sql_drill.uow_factory() as uow:
         attempts = [i.attempts for i in uow.outbox.items("inc-x")]
     assert per_second == [3, 1, 1, 1]
     assert set(attempts) == {1}  # waiting for the pace is not a failed attempt

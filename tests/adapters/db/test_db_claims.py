@@ -1,8 +1,9 @@
 """Concurrent workers: every due row is leased to exactly one of them.
 
-Each worker is a thread with its own connection, looping claim-and-commit as the poller and the
-dispatcher do. On SQLite the workers queue for the single write lock (BEGIN IMMEDIATE); on
-PostgreSQL they run at once and skip each other's locked rows (FOR UPDATE SKIP LOCKED).
+Each worker is a thread with its own unit of work, looping claim-and-commit as the poller and
+the dispatcher do. On SQLite (and the memory store) the workers queue for the single write lock
+(BEGIN IMMEDIATE); on PostgreSQL they run at once and skip each other's locked rows (FOR UPDATE
+SKIP LOCKED), which only the last test, on PostgreSQL alone, checks.
 """
 
 from __future__ import annotations
@@ -41,14 +42,14 @@ def _run_workers(claim_batch: Callable[[str], list[str]], names: tuple[str, ...]
     return [key for name in names for key in claimed[name]]
 
 
-def test_concurrent_pollers_lease_every_due_timer_exactly_once(uow_factory):
-    with uow_factory() as uow:
+def test_concurrent_pollers_lease_every_due_timer_exactly_once(any_uow_factory):
+    with any_uow_factory() as uow:
         for n in range(ROWS):
             uow.timers.schedule("inc-1", ScheduleTimer(key=f"t{n}", due_at=NOW, kind="x"))
         uow.commit()
 
     def claim(worker: str) -> list[str]:
-        with uow_factory() as uow:
+        with any_uow_factory() as uow:
             batch = uow.timers.claim_due(NOW, 7, 60, worker)
             uow.commit()
         return [t.key for t in batch]
@@ -57,8 +58,8 @@ def test_concurrent_pollers_lease_every_due_timer_exactly_once(uow_factory):
     assert sorted(every) == sorted(f"t{n}" for n in range(ROWS))
 
 
-def test_concurrent_dispatchers_lease_every_outbox_item_exactly_once(uow_factory):
-    with uow_factory() as uow:
+def test_concurrent_dispatchers_lease_every_outbox_item_exactly_once(any_uow_factory):
+    with any_uow_factory() as uow:
         for n in range(ROWS):
             uow.outbox.add("inc-1", Notify(key=f"o{n}", channel=OutboxChannel.SMS,
                                            recipient=f"p{n}", body="b", purpose="p",
@@ -66,7 +67,7 @@ def test_concurrent_dispatchers_lease_every_outbox_item_exactly_once(uow_factory
         uow.commit()
 
     def claim(worker: str) -> list[str]:
-        with uow_factory() as uow:
+        with any_uow_factory() as uow:
             batch = uow.outbox.claim(NOW, 5, 60, worker)
             uow.commit()
         return [i.key for i in batch]
@@ -75,16 +76,16 @@ def test_concurrent_dispatchers_lease_every_outbox_item_exactly_once(uow_factory
     assert sorted(every) == sorted(f"o{n}" for n in range(ROWS))
 
 
-def test_a_claim_waiting_for_an_open_claim_gets_only_the_other_rows(uow_factory):
-    with uow_factory() as uow:
+def test_a_claim_waiting_for_an_open_claim_gets_only_the_other_rows(any_uow_factory):
+    with any_uow_factory() as uow:
         for n in range(10):
             uow.timers.schedule("inc-1", ScheduleTimer(key=f"t{n}", due_at=NOW, kind="x"))
         uow.commit()
     second: list[str] = []
-    with uow_factory() as first_uow:
+    with any_uow_factory() as first_uow:
         first = [t.key for t in first_uow.timers.claim_due(NOW, 4, 60, "a")]
-        other = threading.Thread(target=lambda: second.extend(_claim_all(uow_factory, "b")))
-        other.start()  # on SQLite it waits for our write lock; on PostgreSQL it skips our rows
+        other = threading.Thread(target=lambda: second.extend(_claim_all(any_uow_factory, "b")))
+        other.start()  # SQLite and memory: it waits for our lock; PostgreSQL: it skips our rows
         first_uow.commit()
     other.join()
     assert (len(first), sorted(first + second)) == (4, sorted(f"t{n}" for n in range(10)))

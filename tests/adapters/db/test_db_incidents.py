@@ -24,9 +24,9 @@ def _add(uow_factory, incident_id: str = "inc-1", status: Status = Status.ACTIVE
     return incident
 
 
-def test_an_incident_round_trips_whole(uow_factory):
-    added = _add(uow_factory)
-    with uow_factory() as uow:
+def test_an_incident_round_trips_whole(any_uow_factory):
+    added = _add(any_uow_factory)
+    with any_uow_factory() as uow:
         record = uow.incidents.get("inc-1")
     assert (record.id, record.playbook_id, record.status, record.version) == (
         "inc-1", added.playbook.id, "active", 1)
@@ -34,38 +34,38 @@ def test_an_incident_round_trips_whole(uow_factory):
     assert list(record.stored) == list(added.to_dict())  # the stored form keeps its key order
 
 
-def test_get_for_update_then_save_stores_the_change_and_bumps_the_version(uow_factory):
-    _add(uow_factory)
+def test_get_for_update_then_save_stores_the_change_and_bumps_the_version(any_uow_factory):
+    _add(any_uow_factory)
     later = NOW + timedelta(minutes=5)
-    with uow_factory() as uow:
+    with any_uow_factory() as uow:
         incident = uow.incidents.get_for_update("inc-1").incident
         incident.status, incident.channel_id = Status.CLOSED, "C1"
         uow.incidents.save(incident, later)
         uow.commit()
-    with uow_factory() as uow:
+    with any_uow_factory() as uow:
         saved = uow.incidents.get("inc-1")
     assert (saved.status, saved.incident.channel_id, saved.version, saved.updated_at,
             saved.created_at) == ("closed", "C1", 2, later, NOW)
 
 
-def test_a_record_is_a_copy_until_saved(uow_factory):
-    _add(uow_factory)
-    with uow_factory() as uow:
+def test_a_record_is_a_copy_until_saved(any_uow_factory):
+    _add(any_uow_factory)
+    with any_uow_factory() as uow:
         uow.incidents.get("inc-1").incident.channel_id = "C9"  # not saved
         uow.commit()
-    with uow_factory() as uow:
+    with any_uow_factory() as uow:
         assert uow.incidents.get("inc-1").incident.channel_id is None
 
 
-def test_an_unknown_incident_is_not_found(uow_factory):
-    with pytest.raises(NotFoundError, match="no incident 'inc-9'"), uow_factory() as uow:
+def test_an_unknown_incident_is_not_found(any_uow_factory):
+    with pytest.raises(NotFoundError, match="no incident 'inc-9'"), any_uow_factory() as uow:
         uow.incidents.get_for_update("inc-9")
 
 
-def test_all_can_filter_by_status(uow_factory):
-    _add(uow_factory, "inc-1", Status.ACTIVE)
-    _add(uow_factory, "inc-2", Status.CLOSED)
-    with uow_factory() as uow:
+def test_all_can_filter_by_status(any_uow_factory):
+    _add(any_uow_factory, "inc-1", Status.ACTIVE)
+    _add(any_uow_factory, "inc-2", Status.CLOSED)
+    with any_uow_factory() as uow:
         assert [r.id for r in uow.incidents.all(["active", "prebrief"])] == ["inc-1"]
 
 

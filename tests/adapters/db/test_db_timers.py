@@ -30,88 +30,88 @@ def _claim(uow_factory, at: datetime, worker: str = "w", limit: int = 10):
     return claimed
 
 
-def test_scheduling_a_key_twice_keeps_the_first_timer(uow_factory):
-    inserted = _schedule(uow_factory, _timer("k"), _timer("k", NOW + timedelta(hours=1)))
-    with uow_factory() as uow:
+def test_scheduling_a_key_twice_keeps_the_first_timer(any_uow_factory):
+    inserted = _schedule(any_uow_factory, _timer("k"), _timer("k", NOW + timedelta(hours=1)))
+    with any_uow_factory() as uow:
         pending = uow.timers.pending()
     assert (inserted, [t.due_at for t in pending]) == ([True, False], [NOW])
 
 
-def test_a_duplicate_does_not_spoil_the_transaction(uow_factory):
-    with uow_factory() as uow:
+def test_a_duplicate_does_not_spoil_the_transaction(any_uow_factory):
+    with any_uow_factory() as uow:
         uow.timers.schedule("inc-1", _timer("k"))
         uow.timers.schedule("inc-1", _timer("k"))
         uow.incidents.add(stored_incident("inc-1"), NOW)
         uow.commit()
-    with uow_factory() as uow:
+    with any_uow_factory() as uow:
         assert [r.id for r in uow.incidents.all()] == ["inc-1"]
 
 
-def test_a_claimed_timer_carries_its_payload_and_attempt(uow_factory):
-    _schedule(uow_factory, _timer("k"))
-    (timer,) = _claim(uow_factory, NOW)
+def test_a_claimed_timer_carries_its_payload_and_attempt(any_uow_factory):
+    _schedule(any_uow_factory, _timer("k"))
+    (timer,) = _claim(any_uow_factory, NOW)
     assert (timer.key, timer.incident_id, timer.kind, timer.payload, timer.attempts) == (
         "k", "inc-1", "ringround.rung", {"rung": 2, "c": "x"}, 1)
 
 
-def test_a_timer_not_yet_due_is_not_claimed(uow_factory):
-    _schedule(uow_factory, _timer("k", NOW + timedelta(seconds=1)))
-    assert _claim(uow_factory, NOW) == []
+def test_a_timer_not_yet_due_is_not_claimed(any_uow_factory):
+    _schedule(any_uow_factory, _timer("k", NOW + timedelta(seconds=1)))
+    assert _claim(any_uow_factory, NOW) == []
 
 
-def test_due_timers_are_claimed_earliest_first_up_to_the_limit(uow_factory):
-    _schedule(uow_factory, _timer("late", NOW), _timer("early", NOW - timedelta(minutes=5)),
+def test_due_timers_are_claimed_earliest_first_up_to_the_limit(any_uow_factory):
+    _schedule(any_uow_factory, _timer("late", NOW), _timer("early", NOW - timedelta(minutes=5)),
               _timer("middle", NOW - timedelta(minutes=1)))
-    assert [t.key for t in _claim(uow_factory, NOW, limit=2)] == ["early", "middle"]
+    assert [t.key for t in _claim(any_uow_factory, NOW, limit=2)] == ["early", "middle"]
 
 
-def test_a_leased_timer_is_not_claimed_again_while_the_lease_lasts(uow_factory):
-    _schedule(uow_factory, _timer("k"))
-    _claim(uow_factory, NOW, "a")
-    assert _claim(uow_factory, NOW + timedelta(seconds=LEASE - 1), "b") == []
+def test_a_leased_timer_is_not_claimed_again_while_the_lease_lasts(any_uow_factory):
+    _schedule(any_uow_factory, _timer("k"))
+    _claim(any_uow_factory, NOW, "a")
+    assert _claim(any_uow_factory, NOW + timedelta(seconds=LEASE - 1), "b") == []
 
 
-def test_a_timer_whose_worker_died_is_claimed_again_when_the_lease_runs_out(uow_factory):
-    _schedule(uow_factory, _timer("k"))
-    _claim(uow_factory, NOW, "dead-worker")
-    again = _claim(uow_factory, NOW + timedelta(seconds=LEASE), "b")
+def test_a_timer_whose_worker_died_is_claimed_again_when_the_lease_runs_out(any_uow_factory):
+    _schedule(any_uow_factory, _timer("k"))
+    _claim(any_uow_factory, NOW, "dead-worker")
+    again = _claim(any_uow_factory, NOW + timedelta(seconds=LEASE), "b")
     assert [(t.key, t.attempts) for t in again] == [("k", 2)]
 
 
-def test_a_fired_timer_is_never_claimed_again(uow_factory):
-    _schedule(uow_factory, _timer("k"))
-    (timer,) = _claim(uow_factory, NOW)
-    with uow_factory() as uow:
+def test_a_fired_timer_is_never_claimed_again(any_uow_factory):
+    _schedule(any_uow_factory, _timer("k"))
+    (timer,) = _claim(any_uow_factory, NOW)
+    with any_uow_factory() as uow:
         uow.timers.mark_fired(timer.id, NOW)
         uow.commit()
-    assert _claim(uow_factory, NOW + timedelta(days=1)) == []
+    assert _claim(any_uow_factory, NOW + timedelta(days=1)) == []
 
 
-def test_a_fired_timer_is_no_longer_pending(uow_factory):
-    _schedule(uow_factory, _timer("k"), _timer("other"))
-    (timer, _) = _claim(uow_factory, NOW)
-    with uow_factory() as uow:
+def test_a_fired_timer_is_no_longer_pending(any_uow_factory):
+    _schedule(any_uow_factory, _timer("k"), _timer("other"))
+    (timer, _) = _claim(any_uow_factory, NOW)
+    with any_uow_factory() as uow:
         uow.timers.mark_fired(timer.id, NOW)
         uow.commit()
-    with uow_factory() as uow:
+    with any_uow_factory() as uow:
         assert [t.key for t in uow.timers.pending("inc-1")] == ["other"]
 
 
-def test_a_released_timer_waits_for_its_retry_time(uow_factory):
-    _schedule(uow_factory, _timer("k"))
-    (timer,) = _claim(uow_factory, NOW)
-    with uow_factory() as uow:
+def test_a_released_timer_waits_for_its_retry_time(any_uow_factory):
+    _schedule(any_uow_factory, _timer("k"))
+    (timer,) = _claim(any_uow_factory, NOW)
+    with any_uow_factory() as uow:
         uow.timers.release(timer.id, "incident locked", NOW + timedelta(seconds=30))
         uow.commit()
-    early = _claim(uow_factory, NOW + timedelta(seconds=29))
-    late = _claim(uow_factory, NOW + timedelta(seconds=30))
+    early = _claim(any_uow_factory, NOW + timedelta(seconds=29))
+    late = _claim(any_uow_factory, NOW + timedelta(seconds=30))
     assert (early, [(t.key, t.attempts) for t in late]) == ([], [("k", 2)])
 
 
-def test_pending_can_be_limited_to_one_incident(uow_factory):
-    with uow_factory() as uow:
+def test_pending_can_be_limited_to_one_incident(any_uow_factory):
+    with any_uow_factory() as uow:
         uow.timers.schedule("inc-1", _timer("a"))
         uow.timers.schedule("inc-2", _timer("b"))
         uow.commit()
-    with uow_factory() as uow:
+    with any_uow_factory() as uow:
         assert [t.key for t in uow.timers.pending("inc-2")] == ["b"]
