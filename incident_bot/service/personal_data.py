@@ -214,3 +214,26 @@ def scrub_text(value: str, texts: Sequence[str]) -> str:
         if text in value:
             value = re.sub(rf"(?<!\w){re.escape(text)}(?!\w)", ERASED, value)
     return value
+
+
+# ---- one transaction each, for the edges ------------------------------------------------------
+
+
+def erase_and_commit(uow_factory: Callable[[], PersonalDataUnitOfWork], key: str,
+                     now: datetime, actor: str) -> ErasureReport:
+    """``erase_person`` in a unit of work of its own, committed."""
+    uow = uow_factory()
+    with uow:
+        report = erase_person(uow, key, now, actor)
+        uow.commit()
+    return report
+
+
+def purge_and_commit(uow_factory: Callable[[], PersonalDataUnitOfWork],
+                     closed_before: datetime, now: datetime, actor: str) -> PurgeReport:
+    """``purge_closed`` in a unit of work of its own, committed."""
+    uow = uow_factory()
+    with uow:
+        report = purge_closed(uow, closed_before, now, actor)
+        uow.commit()
+    return report

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from incident_bot.entrypoints.cli import app
-from incident_bot.entrypoints.cli.incidents import EXPORT_ACTION
+from incident_bot.service.exports import EXPORT_ACTION
 
 DIGITS = re.compile(r"\d{7,}")
 

@@ -17,10 +17,11 @@ from hypothesis import strategies as st
 from incident_bot.adapters.slack import blocks as kit  # Block Kit builders
 from incident_bot.domain.classification import marking_in
 from incident_bot.domain.decision_log import verify_chain
-from incident_bot.entrypoints.cli.incidents import _json_default, export_incident
+from incident_bot.entrypoints.cli.incidents import _json_default
 from incident_bot.entrypoints.slack import slash
 from incident_bot.entrypoints.slack.edge import SlackEdge
 from incident_bot.entrypoints.slack.slash import FAILED, answer
+from incident_bot.service.exports import export_incident
 from incident_bot.service.use_cases import StartRequest
 from incident_bot.testing.fake_slack import FakeSlack
 from tests.slack.support import (

@@ -6,7 +6,7 @@ Phone numbers are only ever shown masked (``+44 7700 ••••23``).
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,8 @@ from incident_bot.entrypoints.tables import (
     print_note,
 )
 from incident_bot.errors import ConfigError
-from incident_bot.service.personal_data import erase_person
+from incident_bot.service.directory import import_people, list_people
+from incident_bot.service.personal_data import erase_and_commit
 
 app = typer.Typer(help="Import, list and erase the people and contacts the bot can reach.",
                   no_args_is_help=True)
@@ -53,11 +54,10 @@ def import_(
     with _common.exits_on_error():
         settings = _common.settings()
         roles = known_roles(playbooks or settings.playbooks_dir)
-        with _unit_of_work() as uow:
-            report = import_directory(file, roles, uow.directory, strict)
-            _audit(uow, "directory.import", "imported" if report.imported else "refused",
-                   f"{file.name}: {report.summary()}")
-            uow.commit()
+        with _database() as uow_factory:
+            report = import_people(
+                uow_factory, lambda directory: import_directory(file, roles, directory, strict),
+                source=file.name, now=datetime.now(UTC), actor=f"cli:{_user()}")
     _print_import(report)
     if report.rejected:
         raise typer.Exit(1)
@@ -71,10 +71,9 @@ def list_(
         "--json", help="Print a JSON array (every field, whole) instead of a table.")] = False,
 ) -> None:
     """Show the directory as a table (phone numbers masked)."""
-    with _common.exits_on_error(), _unit_of_work() as uow:
-        people = uow.directory.all()
-        _audit(uow, "directory.list", "viewed", f"tier={tier} role={role}")
-        uow.commit()
+    with _common.exits_on_error(), _database() as uow_factory:
+        people = list_people(uow_factory, tier=tier, role=role, now=datetime.now(UTC),
+                             actor=f"cli:{_user()}")
     shown = select_people(people, tier, role)
     if as_json:
         print_json([_listed(person) for person in shown])
@@ -100,9 +99,8 @@ def erase(
     hash of their key."""
     if not yes:
         typer.confirm(f"Erase '{key}' and their personal data everywhere?", abort=True)
-    with _common.exits_on_error(), _unit_of_work() as uow:
-        report = erase_person(uow, key, datetime.now(UTC), f"cli:{_user()}")
-        uow.commit()
+    with _common.exits_on_error(), _database() as uow_factory:
+        report = erase_and_commit(uow_factory, key, datetime.now(UTC), f"cli:{_user()}")
     typer.echo(f"erased '{key}'" + (f"; no longer the deputy of {report.deputy_of} person(s)"
                                      if report.deputy_of else ""))
     typer.echo(f"incidents changed {report.incidents}, deliveries erased {report.deliveries}, "
@@ -164,12 +162,6 @@ def _print_import(report: ImportReport) -> None:
     typer.echo(report.summary())
 
 
-def _audit(uow: SqlUnitOfWork, action: str, outcome: str, detail: str) -> None:
-    """Who touched personal data from the command line, and when (never a phone number)."""
-    uow.audit.record(at=datetime.now(UTC), actor=f"cli:{_user()}", action=action,
-                     outcome=outcome, detail=detail)
-
-
 def _user() -> str:
     try:
         return getpass.getuser()
@@ -178,7 +170,7 @@ def _user() -> str:
 
 
 @contextmanager
-def _unit_of_work() -> Iterator[SqlUnitOfWork]:
-    """A transaction on the configured database, migrated first so a fresh machine works."""
-    with database(_common.settings(), migrate=True) as uow_factory, uow_factory() as uow:
-        yield uow
+def _database() -> Iterator[Callable[[], SqlUnitOfWork]]:
+    """Units of work on the configured database, migrated first so a fresh machine works."""
+    with database(_common.settings(), migrate=True) as uow_factory:
+        yield uow_factory

@@ -9,7 +9,6 @@ numbers), and neither the audit entry nor the log line contains a number.
 
 from __future__ import annotations
 
-import dataclasses
 import getpass
 import json
 import logging
@@ -23,15 +22,14 @@ import typer
 
 from incident_bot.adapters.db import SqlUnitOfWork
 from incident_bot.bootstrap import database
-from incident_bot.domain.directory import Person, mask_phone
 from incident_bot.entrypoints.cli._common import exits_on_error, settings, write_output
 from incident_bot.entrypoints.tables import Column, Listing, print_json, print_listings
-from incident_bot.service.ports import DecisionEntry, IncidentRecord, OutboxItem
+from incident_bot.service.exports import export_and_audit
+from incident_bot.service.ports import IncidentRecord
 
 log = logging.getLogger("incident_bot.cli.incidents")
 app = typer.Typer(help="Incidents in the database: list them, export one as JSON.",
                   no_args_is_help=True)
-EXPORT_ACTION = "incidents export"
 
 
 @contextmanager
@@ -101,65 +99,13 @@ def export(
 ) -> None:
     """JSON of everything the incident holds; phone numbers masked unless asked for."""
     actor = f"cli:{_user()}"
-    with exits_on_error(), _unit_of_work() as uow:
-        data = export_incident(uow, incident, include_personal_data)
-        if include_personal_data:
-            numbers = sum(1 for p in data["people"] if p["phone"])
-            uow.audit.record(at=datetime.now(UTC), actor=actor, action=EXPORT_ACTION,
-                             outcome="personal data included",
-                             detail=f"{incident}: {numbers} phone numbers of "
-                                    f"{len(data['people'])} people exported in full")
-            uow.commit()
+    with exits_on_error(), database(settings(), migrate=False) as uow_factory:
+        data = export_and_audit(uow_factory, incident, include_personal_data,
+                                datetime.now(UTC), actor)
     log.info("incident.exported incident=%s personal_data=%s actor=%s", incident,
              include_personal_data, actor)
     text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n"
     write_output(text, output)
-
-
-def export_incident(uow: SqlUnitOfWork, incident_id: str,
-                    include_personal_data: bool) -> dict[str, Any]:
-    record = uow.incidents.get(incident_id)  # NotFoundError names a wrong id
-    incident = record.incident
-    people = [p for key in incident.people if (p := uow.directory.get(key)) is not None]
-    return {
-        "incident": {"id": record.id, "playbook_id": record.playbook_id,
-                     "status": record.status, "version": record.version,
-                     "created_at": record.created_at, "updated_at": record.updated_at},
-        "personal_data_included": include_personal_data,
-        "document": record.stored,
-        "people": [_person(p, include_personal_data) for p in people],
-        "decision_log": [_decision(e) for e in uow.decisions.entries(incident_id)],
-        "outbox": [_outbox(uow, item) for item in uow.outbox.items(incident_id)],
-        "timers": uow.timers.of_incident(incident_id),
-        "audit": [dict(entry) for entry in uow.audit.entries()
-                  if incident_id in entry["detail"]],
-    }
-
-
-def _person(person: Person, include_personal_data: bool) -> dict[str, Any]:
-    values = dataclasses.asdict(person)
-    values["channels"] = [c.value for c in person.channels]
-    if person.phone and not include_personal_data:
-        values["phone"] = mask_phone(person.phone)
-    return values
-
-
-def _decision(entry: DecisionEntry) -> dict[str, Any]:
-    return dataclasses.asdict(entry)
-
-
-def _outbox(uow: SqlUnitOfWork, item: OutboxItem) -> dict[str, Any]:
-    notify = item.notify
-    return {
-        "id": item.id, "key": item.key, "channel": notify.channel.value,
-        "recipient": notify.recipient, "purpose": notify.purpose,
-        "message_version": notify.message_version, "language": notify.language,
-        "priority": notify.priority, "body": notify.body, "data": dict(notify.data),
-        "status": item.status, "attempts": item.attempts, "provider_id": item.provider_id,
-        "created_at": item.created_at, "next_attempt_at": item.next_attempt_at,
-        "deliveries": [{"status": status, "error_code": code, "at": at}
-                       for status, code, at in uow.outbox.history(item.id)],
-    }
 
 
 def _json_default(value: object) -> str:

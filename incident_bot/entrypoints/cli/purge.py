@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 
 from incident_bot.entrypoints.cli import _common
-from incident_bot.entrypoints.cli.directory import _unit_of_work, _user
-from incident_bot.service.personal_data import purge_closed
+from incident_bot.entrypoints.cli.directory import _database, _user
+from incident_bot.service.personal_data import purge_and_commit
 
 
 def purge(
@@ -29,9 +29,8 @@ def purge(
         if not yes:
             typer.confirm(f"Purge personal data of incidents closed before {cutoff:%Y-%m-%d}?",
                           abort=True)
-        with _unit_of_work() as uow:
-            report = purge_closed(uow, cutoff, datetime.now(UTC), f"cli:{_user()}")
-            uow.commit()
+        with _database() as uow_factory:
+            report = purge_and_commit(uow_factory, cutoff, datetime.now(UTC), f"cli:{_user()}")
     typer.echo(report.summary())
 
 

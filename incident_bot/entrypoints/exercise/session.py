@@ -35,6 +35,7 @@ from incident_bot.entrypoints.exercise.runner import (
 )
 from incident_bot.entrypoints.exercise.transcript import UK, Transcript
 from incident_bot.errors import ConfigError, NotFoundError
+from incident_bot.service.directory import seed_directory
 from incident_bot.settings import Settings
 
 SAMPLE_DIRECTORY = Path(__file__).parents[2] / "data" / "sample_directory.csv"
@@ -111,10 +112,8 @@ def prepare(settings: Settings, config: ExerciseConfig, directory: Path,
         loaded = services.playbooks.playbooks
         playbook = loaded[playbook_id_of(config.playbook_id, loaded)]
         roles = {role.code for pb in loaded.values() for role in pb.roles}
-        with services.uow_factory() as uow:
-            imported = import_directory(directory, roles, uow.directory)
-            uow.commit()
-            people = uow.directory.all()
+        imported, people = seed_directory(
+            services.uow_factory, lambda repo: import_directory(directory, roles, repo))
     except BaseException:
         services.engine.dispose()
         raise
