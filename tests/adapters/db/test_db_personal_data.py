@@ -69,6 +69,15 @@ def test_the_deliveries_of_some_incidents_are_erased_and_no_others(any_uow_facto
     assert (counts.deliveries, bodies["o1"], bodies["z1"]) == (1, ERASED, "Please call")
 
 
+def test_the_deliveries_of_no_incidents_are_none(any_uow_factory):
+    _seed(any_uow_factory)
+    with any_uow_factory() as uow:
+        counts = uow.personal_data.erase_deliveries_of([])
+        uow.commit()
+    bodies = {item.notify.body for item, _ in _by_key(any_uow_factory).values()}
+    assert (counts, ERASED in bodies) == (ErasedCounts(), False)
+
+
 def test_a_name_in_another_persons_delivery_and_its_data_is_scrubbed(any_uow_factory):
     _seed(any_uow_factory)
     with any_uow_factory() as uow:
