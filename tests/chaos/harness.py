@@ -14,14 +14,14 @@ import threading
 import time
 import urllib.error
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, or_, select, true
 from sqlalchemy.orm import Session
 
 from incident_bot.adapters.db import SqlUnitOfWork
@@ -392,7 +392,12 @@ class Chaos:
         self.leased_at_kill += sum(r.status == "sending" for r in outbox_rows(
             self.engine, self.incident_id))
         survivors = {b.worker for b in self.live() if b is not victim}
-        wait_for(lambda: not leased_by(self.engine, survivors), "the survivors' work in hand")
+        if survivors:
+            # Settled, the dead bot's leases aside: a survivor that read the clock before the
+            # jump below must find nothing left to send at that instant, or its sends, granted
+            # by the old second's pace, would be stamped in the new one.
+            wait_for(lambda: settled(self.engine, self.clock.now, self.rates,
+                                     ignoring={victim.worker}), "the survivors' work in hand")
         # A send the dead bot had written before it died is still Twilio's to accept, at this
         # instant: stamped after the clock moved, it would count against the next second's pace.
         wait_for(lambda: self.twilio.in_flight == 0, "the fake's requests in hand")
@@ -420,8 +425,10 @@ class Rates:
         return self.sms if channel == "sms" else self.voice
 
 
-def settled(engine: Engine, now: datetime, rates: Rates) -> bool:
-    """No timer due, nothing leased, and nothing due that the shared pace would let go now.
+def settled(engine: Engine, now: datetime, rates: Rates,
+            ignoring: Collection[str] = ()) -> bool:
+    """No timer due, nothing leased, and nothing due that the shared pace would let go now;
+    what the workers in ``ignoring`` (a killed bot) hold does not count.
 
     The pace is read first: a claim takes the pace and leases its rows in one transaction, so
     a pace seen spent means its rows are seen leased (or sent) by the later reads. (Read the
@@ -429,16 +436,25 @@ def settled(engine: Engine, now: datetime, rates: Rates) -> bool:
     with Session(engine) as session:
         paces = {row.channel: _aware(row.tat) for row in session.scalars(select(PaceRow))}
         timers = session.scalar(select(TimerRow.id).where(
-            TimerRow.status.in_(("pending", "leased")), TimerRow.due_at <= now).limit(1))
+            TimerRow.status.in_(("pending", "leased")), TimerRow.due_at <= now,
+            _not_held(TimerRow, "leased", ignoring)).limit(1))
         if timers is not None:
             return False
         rows = session.execute(select(OutboxRow.channel, OutboxRow.status).where(
-            (OutboxRow.status == "sending")
+            ((OutboxRow.status == "sending") & _not_held(OutboxRow, "sending", ignoring))
             | ((OutboxRow.status == "pending") & (OutboxRow.next_attempt_at <= now)))).all()
         waiting = {channel for channel, status in rows}
         if any(status == "sending" for _, status in rows) or waiting - set(PHONE):
             return False
     return all(_pace_spent(paces.get(c), now, rates.of(c), rates.burst) for c in waiting)
+
+
+def _not_held(table: Any, leased: str, workers: Collection[str]) -> ColumnElement[bool]:
+    """Rows not leased by any of ``workers``."""
+    if not workers:
+        return true()
+    return or_(table.status != leased, table.worker.is_(None),
+               table.worker.not_in(list(workers)))
 
 
 def _pace_spent(tat: datetime | None, now: datetime, rate: float, burst: float) -> bool:
@@ -447,16 +463,6 @@ def _pace_spent(tat: datetime | None, now: datetime, rate: float, burst: float) 
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-def leased_by(engine: Engine, workers: set[str]) -> bool:
-    """Whether any of ``workers`` holds a timer or an outbox row right now."""
-    with Session(engine) as session:
-        timers = session.scalar(select(TimerRow.id).where(
-            TimerRow.status == "leased", TimerRow.worker.in_(workers)).limit(1))
-        rows = session.scalar(select(OutboxRow.id).where(
-            OutboxRow.status == "sending", OutboxRow.worker.in_(workers)).limit(1))
-    return timers is not None or rows is not None
 
 
 def next_instant(engine: Engine, now: datetime) -> datetime | None:
