@@ -8,9 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${INCIDENT_BOT_VENV:-.venv}
+compile=()
 case "${1:-run}" in
   run) lock=requirements/postgres.txt ;;
-  dev) lock=requirements/dev.txt ;;
+  # A test environment compiles bytecode as modules are first imported, not all up front (CI
+  # builds one afresh every run, and imports a small part of what it installs).
+  dev) lock=requirements/dev.txt; compile=(--no-compile) ;;
   *) echo "usage: scripts/setup.sh [run|dev]" >&2; exit 2 ;;
 esac
 PY=${PYTHON:-}
@@ -28,7 +31,7 @@ fi
 stamp="$VENV/.installed-$(cat "$lock" pyproject.toml | "$PY" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])')-${1:-run}"
 if [ ! -f "$stamp" ]; then
   echo "== installing the locked dependencies ($lock) into $VENV"
-  "$VENV/bin/python" -m pip install --quiet --require-hashes --no-deps -r "$lock"
+  "$VENV/bin/python" -m pip install --quiet ${compile[@]+"${compile[@]}"} --require-hashes --no-deps -r "$lock"
   # The project itself: no dependencies (all locked above), no isolated build (setuptools and
   # wheel are in the lock too), so nothing unpinned is fetched.
   "$VENV/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .

@@ -16,4 +16,4 @@ echo "== pytest"
 # Test databases and temporary files in memory when the machine has /dev/shm: on a slow disk,
 # SQLite's fsync on every commit and removing old temporary folders cost minutes.
 if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
-"$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-auto}" --dist load "$@"
+"$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-auto}" --dist load --durations=10 "$@"

@@ -13,7 +13,7 @@ chain verifies, no number got one message version twice on one channel from two 
 pool kept the shared send pace: in no simulated second did the fake accept more texts (or
 calls) than TWILIO_SEND_RATE (TWILIO_CALL_RATE) allows, though three processes were sending.
 
-``CHAOS_REPLICA_CONTACTS``: 300 by default (CI), 1000 for the full run.
+``CHAOS_REPLICA_CONTACTS``: 200 by default (CI), 1000 for the full run.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pytest
 
 from tests.chaos.harness import T0, Rates, env_int, iter_windows, per_second, run_chaos
 
-CONTACTS = env_int("CHAOS_REPLICA_CONTACTS", 300)
+CONTACTS = env_int("CHAOS_REPLICA_CONTACTS", 200)
 REPLICAS = 3
 SEED = env_int("CHAOS_SEED", 20261123) + 1
 RATES = Rates(sms=20, voice=5)  # per simulated second, for the whole pool

@@ -3,7 +3,7 @@ are ``FOR UPDATE SKIP LOCKED`` with leases, so any replica may take any row, no 
 by two, and the rows of a replica that dies are taken over when its leases run out.
 
 Three worker processes (the same script as the restart test: the real poller and dispatcher,
-a clock read from a file, transports appending every send to a log) run a 1,000-contact
+a clock read from a file, transports appending every send to a log) run a 500-contact
 ring-round; one is SIGKILLed mid-run and never restarted.
 """
 
@@ -27,7 +27,7 @@ from tests.service.process_support import (
     wait_until_settled,
 )
 
-CONTACTS = 1_000
+CONTACTS = 500
 REPLICAS = 3
 STEP = timedelta(minutes=2)
 STEPS = 50  # 100 simulated minutes: past every rung of the drill
