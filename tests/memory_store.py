@@ -42,7 +42,14 @@ from incident_bot.domain.effects import FOLD, Notify, RecordDecision, ScheduleTi
 from incident_bot.domain.incident.model import Incident
 from incident_bot.errors import NotFoundError, StoreError
 from incident_bot.service.pacing import give_back, grant
-from incident_bot.service.personal_data import ERASED, ErasedCounts, PersonalDataStore, scrub_text
+from incident_bot.service.personal_data import (
+    ERASED,
+    ErasedCounts,
+    PersonalDataStore,
+    json_forms,
+    scrub_json,
+    scrub_text,
+)
 from incident_bot.service.ports import (
     AuditEntry,
     AuditRepository,
@@ -573,19 +580,6 @@ class MemoryPace:
 # ---- personal data -----------------------------------------------------------------------------
 
 
-def _as_json(texts: Sequence[str]) -> list[str]:
-    """Each text as it appears inside JSON text (non-ASCII escaped) and as is."""
-    return sorted({form for text in texts for form in (text, json.dumps(text)[1:-1])})
-
-
-def _scrub_json(value: Any, texts: Sequence[str]) -> Any:
-    if isinstance(value, dict):
-        return {key: _scrub_json(item, texts) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_scrub_json(item, texts) for item in value]
-    return scrub_text(value, texts) if isinstance(value, str) else value
-
-
 class MemoryPersonalData:
     """``adapters/db/personal_data.py`` over the memory store's rows."""
 
@@ -602,13 +596,13 @@ class MemoryPersonalData:
     def scrub_deliveries_mentioning(self, texts: Sequence[str]) -> int:
         if not texts:
             return 0
-        forms = _as_json(texts)
+        forms = json_forms(texts)
         mentioning = [r for r in self._state.outbox.values()
                       if any(t in r.body for t in texts) or any(f in r.notify for f in forms)]
         for row in mentioning:
             self._state.outbox[row.id] = replace(
                 row, body=scrub_text(row.body, texts),
-                notify=_json(_scrub_json(json.loads(row.notify), texts)))
+                notify=_json(scrub_json(json.loads(row.notify), texts)))
         return len(mentioning)
 
     def scrub_audit_mentioning(self, texts: Sequence[str]) -> int:

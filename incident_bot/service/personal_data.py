@@ -19,6 +19,7 @@ non-identifying ``id`` in the directory file so that keys carry no names.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -214,6 +215,20 @@ def scrub_text(value: str, texts: Sequence[str]) -> str:
         if text in value:
             value = re.sub(rf"(?<!\w){re.escape(text)}(?!\w)", ERASED, value)
     return value
+
+
+def scrub_json(value: Any, texts: Sequence[str]) -> Any:
+    """A JSON document with :func:`scrub_text` applied to every string in it."""
+    if isinstance(value, dict):
+        return {key: scrub_json(item, texts) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub_json(item, texts) for item in value]
+    return scrub_text(value, texts) if isinstance(value, str) else value
+
+
+def json_forms(texts: Sequence[str]) -> list[str]:
+    """Each text as it appears inside JSON stored as text (non-ASCII escaped) and as is."""
+    return sorted({form for text in texts for form in (text, json.dumps(text)[1:-1])})
 
 
 # ---- one transaction each, for the edges ------------------------------------------------------

@@ -9,7 +9,6 @@ message went, which the decision log may refer to) but loses its body, the body 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +17,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from incident_bot.adapters.db.tables import AuditRow, DeliveryEventRow, OutboxRow
-from incident_bot.service.personal_data import ERASED, ErasedCounts, scrub_text
+from incident_bot.service.personal_data import (
+    ERASED,
+    ErasedCounts,
+    json_forms,
+    scrub_json,
+    scrub_text,
+)
 
 UNSENT = ("pending", "sending")
 
@@ -45,10 +50,10 @@ class SqlPersonalData:
             return 0
         changed = 0
         which = or_(_mentions(OutboxRow.body, texts),
-                    _mentions(cast(OutboxRow.notify, Text), _as_json(texts)))
+                    _mentions(cast(OutboxRow.notify, Text), json_forms(texts)))
         for row in self._session.scalars(select(OutboxRow).where(which)):
-            row.body = _scrub(row.body, texts)
-            row.notify = _scrub_json(row.notify, texts)
+            row.body = scrub_text(row.body, texts)
+            row.notify = scrub_json(row.notify, texts)
             flag_modified(row, "notify")
             changed += 1
         self._session.flush()
@@ -61,7 +66,7 @@ class SqlPersonalData:
         changed = 0
         for row in self._session.scalars(select(AuditRow).where(_mentions(AuditRow.detail,
                                                                             texts))):
-            row.detail = _scrub(row.detail, texts)
+            row.detail = scrub_text(row.detail, texts)
             changed += 1
         self._session.flush()
         return changed
@@ -92,20 +97,3 @@ def _erase_row(row: OutboxRow, cancel_unsent: bool) -> None:
 
 def _mentions(column: Any, texts: Sequence[str]) -> ColumnElement[bool]:
     return or_(*(column.contains(text, autoescape=True) for text in texts))
-
-
-def _as_json(texts: Sequence[str]) -> list[str]:
-    """Each text as it appears inside JSON stored as text (non-ASCII escaped) and as is."""
-    return sorted({form for text in texts for form in (text, json.dumps(text)[1:-1])})
-
-
-def _scrub_json(value: Any, texts: Sequence[str]) -> Any:
-    if isinstance(value, dict):
-        return {key: _scrub_json(item, texts) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_scrub_json(item, texts) for item in value]
-    return _scrub(value, texts) if isinstance(value, str) else value
-
-
-def _scrub(text: str, texts: Sequence[str]) -> str:
-    return scrub_text(text, texts)
